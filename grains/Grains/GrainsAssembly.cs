@@ -1,0 +1,3 @@
+namespace OrleansSettlement.Grains;
+
+internal static class GrainsAssembly;

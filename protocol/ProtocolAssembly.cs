@@ -1,0 +1,3 @@
+namespace OrleansSettlement.Protocol;
+
+internal static class ProtocolAssembly;

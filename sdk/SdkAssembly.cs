@@ -1,0 +1,3 @@
+namespace OrleansSettlement.Sdk;
+
+internal static class SdkAssembly;
