@@ -1,3 +1,0 @@
-namespace OrleansSettlement.Protocol;
-
-internal static class ProtocolAssembly;
