@@ -1,0 +1,283 @@
+using Orleans.Concurrency;
+
+namespace OrleansSettlement.Contracts;
+
+/// <summary>What anyone may know about a store: where it is paid and the public key that signs its challenges.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.StoreProfile")]
+public sealed record StoreProfile(
+    [property: Id(0)] string StoreId,
+    [property: Id(1)] string DisplayName,
+    [property: Id(2)] string Institution,
+    [property: Id(3)] string Account,
+    [property: Id(4)] PublishedKey ChallengeKey,
+    [property: Id(5)] DateTimeOffset CreatedAt);
+
+/// <summary>A store: its profile and challenge key. Checkouts are grains of their own. Key: the store name.</summary>
+[Alias("osettle.IStoreGrain")]
+public interface IStoreGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the store, paid into <paramref name="account"/> at <paramref name="institution"/> (which must exist
+    /// and be owned by this store). Idempotent for the same content.</summary>
+    /// <remarks><paramref name="storeTokenHash"/> is the base64url SHA-256 of the store's bearer token (the API makes the
+    /// token and shows it once); the token itself never reaches a grain or storage.</remarks>
+    [Alias("Create")]
+    Task<Reply<StoreProfile>> Create(string displayName, string institution, string account, string storeTokenHash);
+
+    /// <summary>True when <paramref name="storeTokenHash"/> is this store's credential.</summary>
+    [Alias("IsStore"), ReadOnly]
+    Task<bool> IsStore(string storeTokenHash);
+
+    [Alias("GetProfile"), ReadOnly]
+    Task<StoreProfile?> GetProfile();
+}
+
+/// <summary>One payer's contribution (S1, and the leader's own at S2): its agreement info, request info and notes,
+/// as the signed JSON texts it made.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.Contribution")]
+public sealed record Contribution(
+    [property: Id(0)] string Wallet,
+    [property: Id(1)] string AgreementInfoJson,
+    [property: Id(2)] string RequestJson,
+    [property: Id(3)] IReadOnlyList<string> NoteJsons);
+
+[GenerateSerializer, Alias("osettle.CheckoutStage")]
+public enum CheckoutStage
+{
+    /// <summary>Opened by the store; waiting for the leader to propose the agreement.</summary>
+    Open = 0,
+
+    /// <summary>The agreement is fixed; waiting for the leader's bundle (S2).</summary>
+    AgreementProposed = 1,
+
+    /// <summary>S3 passed and challenges were sent (S4); waiting for every response (S5, S6).</summary>
+    Challenging = 2,
+
+    /// <summary>S7 done: the banks are verifying and voting (S8, S9).</summary>
+    Settling = 3,
+
+    /// <summary>Every bank settled its part (S10).</summary>
+    Settled = 4,
+
+    /// <summary>Refused or aborted; nothing moved.</summary>
+    Aborted = 5,
+}
+
+/// <summary>One step of the flow as it happened, for the store's and the payers' screens.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.CheckoutStep")]
+public sealed record CheckoutStep(
+    [property: Id(0)] string Step,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string Detail);
+
+/// <summary>A payer's line on a receipt: what it paid and the change it got back.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.ReceiptLine")]
+public sealed record ReceiptLine(
+    [property: Id(0)] string Wallet,
+    [property: Id(1)] string Institution,
+    [property: Id(2)] long PaidMinor,
+    [property: Id(3)] long ChangeMinor,
+    [property: Id(4)] IReadOnlyList<string> ChangeNoteJsons);
+
+[GenerateSerializer, Immutable, Alias("osettle.Receipt")]
+public sealed record Receipt(
+    [property: Id(0)] string AgreementId,
+    [property: Id(1)] string Store,
+    [property: Id(2)] string OrderRef,
+    [property: Id(3)] string Currency,
+    [property: Id(4)] long TotalMinor,
+    [property: Id(5)] string PayeeInstitution,
+    [property: Id(6)] string PayeeAccount,
+    [property: Id(7)] IReadOnlyList<ReceiptLine> Payers,
+    [property: Id(8)] DateTimeOffset SettledAt);
+
+[GenerateSerializer, Immutable, Alias("osettle.CheckoutView")]
+public sealed record CheckoutView(
+    [property: Id(0)] string Store,
+    [property: Id(1)] string CheckoutId,
+    [property: Id(2)] string OrderRef,
+    [property: Id(3)] string Currency,
+    [property: Id(4)] long TotalMinor,
+    [property: Id(5)] DateTimeOffset ExpiresAt,
+    [property: Id(6)] CheckoutStage Stage,
+    [property: Id(7)] string? AgreementId,
+    [property: Id(8)] string? AgreementJson,
+    [property: Id(9)] IReadOnlyList<CheckoutStep> Steps,
+    [property: Id(10)] Refusal? AbortReason,
+    [property: Id(11)] Receipt? Receipt,
+    [property: Id(12)] string ItemsHash);
+
+/// <summary>A participant of a proposed agreement: its public key (JWK text), its bank and its share.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.ProposedParticipant")]
+public sealed record ProposedParticipant(
+    [property: Id(0)] string PublicJwkJson,
+    [property: Id(1)] string Institution,
+    [property: Id(2)] long ShareMinor);
+
+/// <summary>
+/// A store's checkout session: S2-S7 and the checkout's story. Key: <see cref="GrainKeys.Checkout"/>.
+/// </summary>
+[Alias("osettle.ICheckoutGrain")]
+public interface ICheckoutGrain : IGrainWithStringKey
+{
+    /// <summary>Opens the checkout for <paramref name="totalMinor"/> in <paramref name="currency"/>. Idempotent for the same content.</summary>
+    [Alias("Open")]
+    Task<Reply<CheckoutView>> Open(string orderRef, string currency, long totalMinor, DateTimeOffset expiresAt, string itemsHash);
+
+    [Alias("Get"), ReadOnly]
+    Task<CheckoutView?> Get();
+
+    /// <summary>
+    /// Fixes the agreement for this checkout: the store, order, total, payee and expiry come from the checkout; the
+    /// participants and shares from the leader. Returns the agreement JSON every payer then accepts. Idempotent for the
+    /// same proposal; a different one once an agreement exists is <c>already_exists</c>.
+    /// </summary>
+    [Alias("ProposeAgreement")]
+    Task<Reply<CheckoutView>> ProposeAgreement(string leaderWallet, IReadOnlyList<ProposedParticipant> participants);
+
+    /// <summary>S2-S4: the leader's bundle of every payer's contribution. Checks S3 and each request and note as far as
+    /// the store can, then sends each payer a fresh challenge. A refusal aborts nothing (nothing was held yet) and the
+    /// checkout stays open for a corrected bundle.</summary>
+    [Alias("SubmitBundle")]
+    Task<Reply<CheckoutView>> SubmitBundle(string leaderWallet, IReadOnlyList<Contribution> contributions);
+
+    /// <summary>S5-S7: one payer's response to its current challenge. When every response is valid, the package goes
+    /// to the settlement grain (S7).</summary>
+    [Alias("SubmitResponse")]
+    Task<Reply<CheckoutView>> SubmitResponse(string wallet, string responseJson);
+
+    /// <summary>From the settlement grain: the decision, then the receipt when every bank has settled.</summary>
+    [Alias("OnOutcome"), OneWay]
+    Task OnOutcome(SettlementView settlement);
+}
+
+/// <summary>What a wallet has registered: its key (its id is the key's thumbprint), bank and account.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.WalletProfile")]
+public sealed record WalletProfile(
+    [property: Id(0)] string WalletId,
+    [property: Id(1)] string PublicJwkJson,
+    [property: Id(2)] string Institution,
+    [property: Id(3)] string Account,
+    [property: Id(4)] DateTimeOffset CreatedAt);
+
+/// <summary>A challenge waiting in a wallet's mailbox (S4), with where to answer it.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.PendingChallenge")]
+public sealed record PendingChallenge(
+    [property: Id(0)] string Store,
+    [property: Id(1)] string CheckoutId,
+    [property: Id(2)] string AgreementId,
+    [property: Id(3)] string ChallengeJson);
+
+[GenerateSerializer, Immutable, Alias("osettle.WalletNote")]
+public sealed record WalletNote(
+    [property: Id(0)] string NoteJson,
+    [property: Id(1)] NoteState State,
+    [property: Id(2)] string? AgreementId);
+
+/// <summary>
+/// A client terminal's presence in the service: its registered key, its mailbox (contributions it receives as a
+/// leader, challenges addressed to it), the notes issued to it and its recent checkouts. Private keys never reach it.
+/// Key: the wallet id (the RFC 7638 thumbprint of its key).
+/// </summary>
+[Alias("osettle.IWalletGrain")]
+public interface IWalletGrain : IGrainWithStringKey
+{
+    [Alias("Register")]
+    Task<Reply<WalletProfile>> Register(string publicJwkJson, string institution, string account);
+
+    [Alias("GetProfile"), ReadOnly]
+    Task<WalletProfile?> GetProfile();
+
+    /// <summary>S1: another payer's contribution to an agreement this wallet leads. Checked for shape and that the
+    /// sender is a participant and this wallet the leader; kept until the agreement ends. Idempotent per sender.</summary>
+    [Alias("ReceiveContribution")]
+    Task<Reply<int>> ReceiveContribution(Contribution contribution);
+
+    [Alias("GetContributions"), ReadOnly]
+    Task<IReadOnlyList<Contribution>> GetContributions(string agreementId);
+
+    /// <summary>S4: a challenge for this wallet (replaces an older one for the same agreement).</summary>
+    [Alias("DeliverChallenge")]
+    Task DeliverChallenge(PendingChallenge challenge);
+
+    [Alias("GetChallenges"), ReadOnly]
+    Task<IReadOnlyList<PendingChallenge>> GetChallenges();
+
+    /// <summary>Notes issued to this wallet (a withdrawal, or change after S10). Idempotent per serial.</summary>
+    [Alias("ReceiveNotes")]
+    Task ReceiveNotes(IReadOnlyList<string> noteJsons);
+
+    /// <summary>The wallet's notes with their state at their issuer; spent ones are dropped from the wallet after this.</summary>
+    [Alias("ListNotes")]
+    Task<IReadOnlyList<WalletNote>> ListNotes();
+
+    /// <summary>An agreement this wallet took part in has ended: drop its mailbox entries and remember the checkout.</summary>
+    [Alias("AgreementEnded"), OneWay]
+    Task AgreementEnded(string agreementId, string store, string checkoutId);
+
+    /// <summary>The most recent checkouts this wallet took part in (store, checkout id), newest first; bounded.</summary>
+    [Alias("GetRecentCheckouts"), ReadOnly]
+    Task<IReadOnlyList<string>> GetRecentCheckouts();
+}
+
+/// <summary>What the checkout hands the settlement grain at S7.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.SettlementStart")]
+public sealed record SettlementStart(
+    [property: Id(0)] string AgreementId,
+    [property: Id(1)] string AgreementJson,
+    [property: Id(2)] string Store,
+    [property: Id(3)] string CheckoutId,
+    [property: Id(4)] IReadOnlyList<PayerPackage> Payers,
+    [property: Id(5)] IReadOnlyList<string> Institutions,
+    [property: Id(6)] DateTimeOffset VoteDeadline);
+
+[GenerateSerializer, Alias("osettle.SettlementStage")]
+public enum SettlementStage
+{
+    None = 0,
+    Collecting = 1,
+    Committed = 2,
+    Aborted = 3,
+    Completed = 4,
+}
+
+/// <summary>An institution's report that it has carried out the decision (settled on a commit, released on an abort).</summary>
+[GenerateSerializer, Immutable, Alias("osettle.BankAcknowledgement")]
+public sealed record BankAcknowledgement(
+    [property: Id(0)] string Institution,
+    [property: Id(1)] DecisionKind Kind,
+    [property: Id(2)] IReadOnlyList<ReceiptLine> Payers);
+
+[GenerateSerializer, Immutable, Alias("osettle.SettlementView")]
+public sealed record SettlementView(
+    [property: Id(0)] string AgreementId,
+    [property: Id(1)] string Store,
+    [property: Id(2)] string CheckoutId,
+    [property: Id(3)] SettlementStage Stage,
+    [property: Id(4)] IReadOnlyList<string> Institutions,
+    [property: Id(5)] IReadOnlyList<string> Voted,
+    [property: Id(6)] SettlementDecision? Decision,
+    [property: Id(7)] IReadOnlyList<BankAcknowledgement> Acknowledgements);
+
+/// <summary>
+/// The settlement grain of one agreement (S9): it relays the institutions' signed results, persists exactly one
+/// decision by the commit rule, alone may abort on timeout (by a reminder) before COMMIT, and delivers the decision
+/// to every institution until each acknowledges. Key: the agreement id.
+/// </summary>
+[Alias("osettle.ISettlementGrain")]
+public interface ISettlementGrain : IGrainWithStringKey
+{
+    /// <summary>S7: starts collecting votes and hands each institution its package. Idempotent.</summary>
+    [Alias("Begin")]
+    Task<Reply<SettlementView>> Begin(SettlementStart start);
+
+    /// <summary>S9: an institution's signed result (JSON text). Returns the decision when it is known.</summary>
+    [Alias("Vote")]
+    Task<Reply<SettlementDecision?>> Vote(string resultJson);
+
+    /// <summary>S10 done at one institution.</summary>
+    [Alias("Acknowledge")]
+    Task Acknowledge(BankAcknowledgement acknowledgement);
+
+    [Alias("Get"), ReadOnly]
+    Task<SettlementView?> Get();
+}
