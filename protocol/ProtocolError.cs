@@ -38,6 +38,68 @@ public enum ProtocolErrorCode
     AmountOutOfRange,
     CurrencyMismatch,
     AmountOverflow,
+
+    // E-money notes.
+    DuplicateNote,
+    NoteExpired,
+    NoteNotYetValid,
+    NoteWrongHolder,
+    NoteWrongIssuer,
+    NoteWrongCurrency,
+
+    // Agreements and agreement infos (S3).
+    SharesDoNotSumToTotal,
+    DuplicateParticipant,
+    LeaderNotParticipant,
+    WalletKeyMismatch,
+    AgreementExpired,
+    AgreementMismatch,
+    AcceptanceMissing,
+    DuplicateAcceptance,
+    NotAParticipant,
+
+    // Request infos.
+    AmountNotShare,
+    PayeeMismatch,
+    InstitutionMismatch,
+    InsufficientNotes,
+
+    // Challenges and responses (S4-S6).
+    ChallengeExpired,
+    ChallengeMismatch,
+    NotesMismatch,
+
+    // Parties, accounts and notes held by the service.
+    UnknownInstitution,
+    UnknownAccount,
+    UnknownStore,
+    UnknownWallet,
+    UnknownNote,
+    UnknownCheckout,
+    UnknownAgreement,
+    AlreadyExists,
+    InsufficientFunds,
+    NoteAlreadySpent,
+    NoteHeldElsewhere,
+
+    // Checkouts (S2-S7).
+    CheckoutClosed,
+    CheckoutExpired,
+    CheckoutMismatch,
+    NotTheLeader,
+    BundleIncomplete,
+    ChallengeNotFound,
+
+    // Requests to the API.
+    IdempotencyKeyReused,
+    IdempotencyKeyMissing,
+    Unauthenticated,
+    Forbidden,
+    SignatureExpired,
+    ReplayedRequest,
+    DigestMismatch,
+    PayloadTooLarge,
+    NotFound,
 }
 
 /// <summary>A business outcome that refuses something: a stable code and a sentence a person understands.</summary>
