@@ -14,4 +14,8 @@ foreach (var command in ServiceCommands.Create())
     root.Subcommands.Add(command);
 }
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// A command line that does not parse (a missing required option, an unknown command) exits 2, the
+// code every command uses for input it cannot work with; `verify` keeps 1 for "checked and not valid".
+var parseResult = root.Parse(args);
+var exitCode = await parseResult.InvokeAsync().ConfigureAwait(false);
+return parseResult.Action is System.CommandLine.Invocation.ParseErrorAction ? 2 : exitCode;

@@ -1,7 +1,0 @@
-namespace OrleansSettlement.Cli.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}
