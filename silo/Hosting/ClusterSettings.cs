@@ -1,0 +1,41 @@
+using OrleansSettlement.Contracts;
+
+namespace OrleansSettlement.Hosting;
+
+/// <summary>
+/// The Orleans cluster a host joins (silo) or connects to (client): <c>Orleans:ClusterId</c> and
+/// <c>Orleans:ServiceId</c>. Shared by the silo and the API (the API links this file).
+/// </summary>
+internal sealed record ClusterSettings(string ClusterId, string ServiceId)
+{
+    public const string SectionName = "Orleans";
+
+    public static ClusterSettings FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(SectionName);
+        return new ClusterSettings(
+            Identifier(section, "ClusterId", StorageNames.DefaultClusterId),
+            Identifier(section, "ServiceId", StorageNames.DefaultServiceId));
+    }
+
+    private static string Identifier(IConfiguration section, string key, string fallback)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+
+        value = value.Trim();
+        foreach (var character in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(character) && character != '-' && character != '_' && character != '.')
+            {
+                throw new HostConfigurationException($"Orleans:{key} may hold only letters, digits, '-', '_' and '.'.");
+            }
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,95 @@
+using Orleans.Configuration;
+using OrleansSettlement.Contracts;
+using OrleansSettlement.Hosting;
+
+namespace OrleansSettlement.Silo;
+
+/// <summary>
+/// The silo's whole Orleans wiring in one place, so that the silo host and the tests build exactly the same silo:
+/// Azure Table clustering, Azure Table grain storage (<see cref="StorageNames.GrainState"/>, also the default
+/// provider) and Azure Table reminders, all on the storage named by configuration.
+/// </summary>
+public static class SiloConfiguration
+{
+    /// <summary>Configures <paramref name="silo"/> from <paramref name="configuration"/>.</summary>
+    /// <remarks>
+    /// Configuration: <c>ConnectionStrings:Storage</c> (or <c>Storage:TableEndpoint</c> with a managed identity),
+    /// <c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>, <c>Orleans:SiloPort</c>, <c>Orleans:GatewayPort</c>,
+    /// <c>Orleans:AdvertisedIPAddress</c>, <c>Orleans:ListenOnAnyHostAddress</c>. A missing or wrong value throws
+    /// an exception whose message names the setting (and never holds a secret).
+    /// </remarks>
+    public static ISiloBuilder Configure(ISiloBuilder silo, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        var storage = StorageSettings.FromConfiguration(configuration);
+        var cluster = ClusterSettings.FromConfiguration(configuration);
+        var endpoints = SiloEndpointSettings.FromConfiguration(configuration);
+
+        // One table service client (one HTTP pipeline) for membership, grain state and reminders.
+        var tables = storage.CreateTableServiceClient();
+
+        silo.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = cluster.ClusterId;
+            options.ServiceId = cluster.ServiceId;
+        });
+        silo.ConfigureEndpoints(endpoints.AdvertisedIPAddress, endpoints.SiloPort, endpoints.GatewayPort, endpoints.ListenOnAnyHostAddress);
+
+        silo.UseAzureStorageClustering(options =>
+        {
+            options.TableName = StorageNames.MembershipTable;
+            options.TableServiceClient = tables;
+        });
+
+        // The named provider every grain uses, and the same table as the default provider, so that a grain
+        // declared without a provider name still lands in Azure Table storage rather than failing at activation.
+        silo.AddAzureTableGrainStorage(StorageNames.GrainState, options =>
+        {
+            options.TableName = StorageNames.GrainStateTable;
+            options.TableServiceClient = tables;
+        });
+        silo.AddAzureTableGrainStorageAsDefault(options =>
+        {
+            options.TableName = StorageNames.GrainStateTable;
+            options.TableServiceClient = tables;
+        });
+
+        silo.UseAzureTableReminderService(options =>
+        {
+            options.TableName = StorageNames.RemindersTable;
+            options.TableServiceClient = tables;
+        });
+
+        silo.Services.AddSingleton(new SiloStartupSummary(cluster, endpoints, storage.Describe()));
+        silo.Services.AddHostedService<SiloStartupLogger>();
+        return silo;
+    }
+}
+
+/// <summary>What the silo logs once it has joined the cluster (no secrets).</summary>
+internal sealed record SiloStartupSummary(ClusterSettings Cluster, SiloEndpointSettings Endpoints, string Storage);
+
+/// <summary>Logs one line when the host has started: which cluster, which ports, which storage.</summary>
+internal sealed partial class SiloStartupLogger(SiloStartupSummary summary, IHostApplicationLifetime lifetime, ILogger<SiloStartupLogger> logger)
+    : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => LogStarted(
+            logger,
+            summary.Cluster.ClusterId,
+            summary.Cluster.ServiceId,
+            summary.Endpoints.AdvertisedIPAddress.ToString(),
+            summary.Endpoints.SiloPort,
+            summary.Endpoints.GatewayPort,
+            summary.Storage));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo started: cluster {ClusterId}, service {ServiceId}, address {Address}, silo port {SiloPort}, gateway port {GatewayPort}, storage: {Storage}")]
+    private static partial void LogStarted(ILogger logger, string clusterId, string serviceId, string address, int siloPort, int gatewayPort, string storage);
+}

@@ -1,0 +1,153 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansSettlement.Api;
+using OrleansSettlement.Silo;
+
+namespace OrleansSettlement.Service.Tests.Infrastructure;
+
+/// <summary>
+/// The whole service for the tests of one collection: Azurite (in memory, free ports), one real silo wired by
+/// <see cref="SiloConfiguration"/> (Azure Table clustering, grain storage and reminders on that Azurite) and the real
+/// API application (<see cref="ApiHost"/>) on Kestrel at a free loopback port.
+/// </summary>
+/// <remarks>Set SETTLE_TEST_LOGS=1 to see the silo's and the API's logs on the console.</remarks>
+public sealed class ServiceFixture : IAsyncLifetime
+{
+    /// <summary>A route the tests add to the API to see how an unhandled exception is answered.</summary>
+    public const string ThrowingPath = "/_test/throw";
+
+    /// <summary>The message of the exception thrown there; it must never reach a client.</summary>
+    public const string SecretExceptionMessage = "internal detail that must not leak";
+
+    private AzuriteProcess? _azurite;
+    private IHost? _silo;
+    private WebApplication? _api;
+
+    public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
+
+    public string StorageConnectionString => Azurite.ConnectionString;
+
+    internal AzuriteProcess Azurite => _azurite ?? throw new InvalidOperationException("The fixture has not started.");
+
+    /// <summary>The silo's grain factory (calls go straight into the in-process silo).</summary>
+    public IGrainFactory Grains => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>An HTTP client for the API, on its real socket.</summary>
+    public HttpClient Api { get; private set; } = null!;
+
+    public static bool ShowLogs => Environment.GetEnvironmentVariable("SETTLE_TEST_LOGS") == "1";
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+
+        var siloPorts = FreePorts.Take(2);
+        _silo = StartSilo(siloPorts[0], siloPorts[1]);
+        await _silo.StartAsync().ConfigureAwait(false);
+
+        _api = BuildApi(StorageConnectionString, ClusterId);
+        _api.MapGet(ThrowingPath, () => Results.Text(Throw()));
+        await _api.StartAsync().ConfigureAwait(false);
+        Api = new HttpClient { BaseAddress = AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitUntilReadyAsync(Api).ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        if (_api is not null)
+        {
+            await _api.StopAsync().ConfigureAwait(false);
+            await _api.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_silo is not null)
+        {
+            await _silo.StopAsync().ConfigureAwait(false);
+            _silo.Dispose();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Builds (does not start) the real API application on a free loopback port.</summary>
+    public static WebApplication BuildApi(string storageConnectionString, string clusterId) =>
+        ApiHost.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Storage"] = storageConnectionString,
+                ["Orleans:ClusterId"] = clusterId,
+            });
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            if (!ShowLogs)
+            {
+                builder.Logging.ClearProviders();
+            }
+        });
+
+    /// <summary>The address Kestrel bound (the app listens on port 0 until started).</summary>
+    public static Uri AddressOf(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            ?? throw new InvalidOperationException("Kestrel reports no address.");
+        return new Uri(addresses.First());
+    }
+
+    private IHost StartSilo(int siloPort, int gatewayPort)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Storage"] = StorageConnectionString,
+            ["Orleans:ClusterId"] = ClusterId,
+            ["Orleans:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        if (ShowLogs)
+        {
+            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
+        }
+
+        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
+        return builder.Build();
+    }
+
+    private static async Task WaitUntilReadyAsync(HttpClient api)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string last = "(no answer)";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await api.GetAsync(new Uri("/health/ready", UriKind.Relative)).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            last = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException("The API did not become ready within 60 s. Last answer: " + last);
+    }
+
+    private static string Throw() => throw new InvalidOperationException(SecretExceptionMessage);
+}
+
+/// <summary>The tests that share one running service.</summary>
+[CollectionDefinition(Name)]
+public sealed class ServiceCollection : ICollectionFixture<ServiceFixture>
+{
+    public const string Name = "Service";
+}
