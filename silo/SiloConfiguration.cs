@@ -1,5 +1,7 @@
 using Orleans.Configuration;
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Banking;
+using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Hosting;
 
 namespace OrleansSettlement.Silo;
@@ -61,6 +63,10 @@ public static class SiloConfiguration
             options.TableName = StorageNames.RemindersTable;
             options.TableServiceClient = tables;
         });
+
+        // The grains' own options (sections "Banking" and "Checkout") and the clock they read.
+        silo.Services.AddBankingGrains(configuration);
+        silo.Services.AddCheckoutGrains(configuration);
 
         silo.Services.AddSingleton(new SiloStartupSummary(cluster, endpoints, storage.Describe()));
         silo.Services.AddHostedService<SiloStartupLogger>();

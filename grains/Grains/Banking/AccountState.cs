@@ -1,0 +1,122 @@
+using OrleansSettlement.Contracts;
+
+namespace OrleansSettlement.Grains.Banking;
+
+/// <summary>One note a withdrawal mints: its serial (fixed when the withdrawal is planned) and its amount.</summary>
+[GenerateSerializer, Alias("osettle.banking.PlannedNote")]
+public sealed class PlannedNote
+{
+    [Id(0)]
+    public string Serial { get; set; } = "";
+
+    [Id(1)]
+    public long AmountMinor { get; set; }
+}
+
+/// <summary>
+/// A remembered operation (deposit or withdrawal) by its operation id: the hash of what was asked, the account's totals
+/// right after it (the first answer), and for a withdrawal its whole plan, persisted with the debit in one write so that
+/// a retry mints exactly the same notes.
+/// </summary>
+[GenerateSerializer, Alias("osettle.banking.AccountOperation")]
+public sealed class AccountOperation
+{
+    public const string DepositKind = "deposit";
+    public const string WithdrawKind = "withdraw";
+
+    [Id(0)]
+    public string OperationId { get; set; } = "";
+
+    [Id(1)]
+    public string Kind { get; set; } = "";
+
+    /// <summary>base64url SHA-256 of the request's content; the same id with another hash is <c>idempotency_key_reused</c>.</summary>
+    [Id(2)]
+    public string RequestHash { get; set; } = "";
+
+    [Id(3)]
+    public DateTimeOffset At { get; set; }
+
+    [Id(4)]
+    public long BalanceMinor { get; set; }
+
+    [Id(5)]
+    public long DepositedMinor { get; set; }
+
+    [Id(6)]
+    public long WithdrawnMinor { get; set; }
+
+    /// <summary>Withdrawal: false from the plan until every note is issued and delivered.</summary>
+    [Id(7)]
+    public bool Done { get; set; }
+
+    [Id(8)]
+    public List<PlannedNote> Notes { get; set; } = [];
+
+    /// <summary>Withdrawal: the holder (wallet key thumbprint), the note key version and the validity of its notes.</summary>
+    [Id(9)]
+    public string Holder { get; set; } = "";
+
+    [Id(10)]
+    public string Kid { get; set; } = "";
+
+    [Id(11)]
+    public DateTimeOffset IssuedAt { get; set; }
+
+    [Id(12)]
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>A settlement credit the account remembers until the bank part has recorded it (<c>Forget</c>).</summary>
+[GenerateSerializer, Alias("osettle.banking.RememberedCredit")]
+public sealed class RememberedCredit
+{
+    [Id(0)]
+    public string AgreementId { get; set; } = "";
+
+    [Id(1)]
+    public long AmountMinor { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset At { get; set; }
+}
+
+[GenerateSerializer, Alias("osettle.banking.AccountState")]
+public sealed class AccountState
+{
+    [Id(0)]
+    public bool Opened { get; set; }
+
+    [Id(1)]
+    public OwnerKind OwnerKind { get; set; }
+
+    [Id(2)]
+    public string Owner { get; set; } = "";
+
+    [Id(3)]
+    public string Currency { get; set; } = "";
+
+    [Id(4)]
+    public long BalanceMinor { get; set; }
+
+    /// <summary>Money that entered the system here (operators' deposits).</summary>
+    [Id(5)]
+    public long DepositedMinor { get; set; }
+
+    /// <summary>Money that left the system here (a future cash-out). Withdrawing into notes is not leaving: notes remain
+    /// the bank's liability.</summary>
+    [Id(6)]
+    public long WithdrawnMinor { get; set; }
+
+    [Id(7)]
+    public DateTimeOffset OpenedAt { get; set; }
+
+    /// <summary>Recent operations, oldest first; bounded (see <see cref="AccountGrain"/>). Unfinished withdrawals are
+    /// never dropped.</summary>
+    [Id(8)]
+    public List<AccountOperation> Operations { get; set; } = [];
+
+    /// <summary>Credits not yet forgotten, by agreement id.</summary>
+    [Id(9)]
+    public List<RememberedCredit> Credits { get; set; } = [];
+}

@@ -1,0 +1,207 @@
+using Microsoft.Extensions.Logging;
+using OrleansSettlement.Contracts;
+using OrleansSettlement.Protocol;
+using OrleansSettlement.Protocol.Canonical;
+using OrleansSettlement.Protocol.Messages;
+using OrleansSettlement.Protocol.Signing;
+
+namespace OrleansSettlement.Grains.Banking;
+
+/// <summary>
+/// A note at its issuer. The amount, currency and holder are kept beside the signed text so that the stored row can
+/// be audited (conservation, double spending) without parsing the note.
+/// </summary>
+[GenerateSerializer, Alias("osettle.banking.NoteGrainState")]
+public sealed class NoteGrainState
+{
+    /// <summary>The signed note as first issued; null until issued.</summary>
+    [Id(0)]
+    public string? NoteJson { get; set; }
+
+    /// <summary>The note's content id (SHA-256 of its canonical form without <c>sig</c>).</summary>
+    [Id(1)]
+    public string ContentId { get; set; } = "";
+
+    [Id(2)]
+    public NoteState State { get; set; }
+
+    /// <summary>The agreement that holds or spent the note; null while outstanding.</summary>
+    [Id(3)]
+    public string? AgreementId { get; set; }
+
+    [Id(4)]
+    public string Currency { get; set; } = "";
+
+    [Id(5)]
+    public long AmountMinor { get; set; }
+
+    [Id(6)]
+    public string Holder { get; set; } = "";
+
+    [Id(7)]
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>
+/// One note (key <see cref="GrainKeys.Note"/>): the single place where it is held and spent. Every change of state is
+/// one durable write before the reply; a repeated request that changes nothing writes nothing.
+/// </summary>
+public sealed partial class NoteGrain(
+    [PersistentState("note", StorageNames.GrainState)] IPersistentState<NoteGrainState> state,
+    ILogger<NoteGrain> logger)
+    : Grain, INoteGrain
+{
+    private NoteGrainState State => state.State;
+
+    private bool Issued => State.NoteJson is not null;
+
+    public async Task<Reply<NoteView>> Issue(string noteJson)
+    {
+        ArgumentNullException.ThrowIfNull(noteJson);
+        var parsedJson = SafeJson.ParseObject(noteJson);
+        if (!parsedJson.IsOk)
+        {
+            return Reply<NoteView>.Fail(parsedJson.Error);
+        }
+
+        var note = Note.Parse(parsedJson.Value);
+        if (!note.IsOk)
+        {
+            return Reply<NoteView>.Fail(note.Error);
+        }
+
+        var (issuer, serial) = GrainKeys.Split(this.GetPrimaryKeyString());
+        var value = note.Value.Value;
+        if (!string.Equals(value.Issuer, issuer, StringComparison.Ordinal) || !string.Equals(value.Serial, serial, StringComparison.Ordinal))
+        {
+            return Reply<NoteView>.Fail(ProtocolErrorCode.InvalidField, $"the note names {value.Issuer}|{value.Serial}, not this note {issuer}|{serial}.");
+        }
+
+        var contentId = SignedObject.ContentId(note.Value.Json);
+        if (!contentId.IsOk)
+        {
+            return Reply<NoteView>.Fail(contentId.Error);
+        }
+
+        if (Issued)
+        {
+            return string.Equals(State.ContentId, contentId.Value, StringComparison.Ordinal)
+                ? Reply<NoteView>.Ok(View())
+                : Reply<NoteView>.Fail(ProtocolErrorCode.AlreadyExists, $"note {serial} of {issuer} was issued with other content.");
+        }
+
+        State.NoteJson = note.Value.ToCanonicalString();
+        State.ContentId = contentId.Value;
+        State.State = NoteState.Outstanding;
+        State.AgreementId = null;
+        State.Currency = value.Amount.Currency.Code;
+        State.AmountMinor = value.Amount.AmountMinor;
+        State.Holder = value.Holder;
+        State.ExpiresAt = value.ExpiresAt;
+        await WriteAsync().ConfigureAwait(true);
+        LogIssued(logger, issuer, serial, value.Amount.AmountMinor);
+        return Reply<NoteView>.Ok(View());
+    }
+
+    public Task<NoteView?> Get() => Task.FromResult(Issued ? View() : null);
+
+    public async Task<Reply<NoteView>> Hold(string agreementId)
+    {
+        ArgumentNullException.ThrowIfNull(agreementId);
+        if (Refusal(agreementId, allowOutstanding: true, allowSpentBySame: false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (State.State == NoteState.Outstanding)
+        {
+            State.State = NoteState.Held;
+            State.AgreementId = agreementId;
+            await WriteAsync().ConfigureAwait(true);
+        }
+
+        return Reply<NoteView>.Ok(View());
+    }
+
+    public async Task<Reply<NoteView>> Release(string agreementId)
+    {
+        ArgumentNullException.ThrowIfNull(agreementId);
+        if (!Issued)
+        {
+            return Unknown();
+        }
+
+        if (State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal))
+        {
+            State.State = NoteState.Outstanding;
+            State.AgreementId = null;
+            await WriteAsync().ConfigureAwait(true);
+        }
+
+        return Reply<NoteView>.Ok(View());
+    }
+
+    public async Task<Reply<NoteView>> Spend(string agreementId)
+    {
+        ArgumentNullException.ThrowIfNull(agreementId);
+        if (Refusal(agreementId, allowOutstanding: false, allowSpentBySame: true) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (State.State == NoteState.Held)
+        {
+            State.State = NoteState.Spent;
+            await WriteAsync().ConfigureAwait(true);
+            LogSpent(logger, this.GetPrimaryKeyString(), agreementId);
+        }
+
+        return Reply<NoteView>.Ok(View());
+    }
+
+    /// <summary>Why <paramref name="agreementId"/> may not hold or spend the note now; null when it may.</summary>
+    private Reply<NoteView>? Refusal(string agreementId, bool allowOutstanding, bool allowSpentBySame)
+    {
+        if (!Issued)
+        {
+            return Unknown();
+        }
+
+        var serial = GrainKeys.Split(this.GetPrimaryKeyString()).Second;
+        var same = string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal);
+        return State.State switch
+        {
+            NoteState.Outstanding when allowOutstanding => null,
+            NoteState.Outstanding => Reply<NoteView>.Fail(ProtocolErrorCode.UnknownAgreement, $"note {serial} is not held for agreement {agreementId}."),
+            NoteState.Held when same => null,
+            NoteState.Held => Reply<NoteView>.Fail(ProtocolErrorCode.NoteHeldElsewhere, $"note {serial} is held for another agreement."),
+            NoteState.Spent when same && allowSpentBySame => null,
+            _ => Reply<NoteView>.Fail(ProtocolErrorCode.NoteAlreadySpent, $"note {serial} is already spent."),
+        };
+    }
+
+    private Reply<NoteView> Unknown() =>
+        Reply<NoteView>.Fail(ProtocolErrorCode.UnknownNote, $"note {GrainKeys.Split(this.GetPrimaryKeyString()).Second} was never issued by {GrainKeys.Split(this.GetPrimaryKeyString()).First}.");
+
+    private NoteView View() => new(State.NoteJson!, State.State, State.AgreementId);
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+        catch
+        {
+            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Note {Issuer}/{Serial} issued for {AmountMinor}")]
+    private static partial void LogIssued(ILogger logger, string issuer, string serial, long amountMinor);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Note {Note} spent for agreement {AgreementId}")]
+    private static partial void LogSpent(ILogger logger, string note, string agreementId);
+}

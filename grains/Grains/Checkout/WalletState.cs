@@ -1,0 +1,115 @@
+using OrleansSettlement.Contracts;
+
+namespace OrleansSettlement.Grains.Checkout;
+
+/// <summary>
+/// A wallet's presence as stored. Bounded (see the limits on <see cref="WalletGrain"/>): the mailbox by agreements,
+/// contributions, notes and characters; challenges, notes and recent checkouts by count. Agreements whose expiry has
+/// passed are pruned on every write, so the mailbox empties even when an agreement never reaches a store.
+/// </summary>
+[GenerateSerializer, Alias("osettle.WalletState")]
+public sealed class WalletState
+{
+    [Id(0)]
+    public bool Registered { get; set; }
+
+    [Id(1)]
+    public string PublicJwkJson { get; set; } = "";
+
+    [Id(2)]
+    public string Institution { get; set; } = "";
+
+    [Id(3)]
+    public string Account { get; set; } = "";
+
+    [Id(4)]
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Contributions to agreements this wallet leads (S1).</summary>
+    [Id(5)]
+    public List<MailboxAgreement> Mailbox { get; set; } = [];
+
+    /// <summary>Challenges addressed to this wallet (S4), one per agreement.</summary>
+    [Id(6)]
+    public List<StoredChallenge> Challenges { get; set; } = [];
+
+    /// <summary>Notes issued to this wallet, by serial.</summary>
+    [Id(7)]
+    public List<StoredNote> Notes { get; set; } = [];
+
+    /// <summary>"store|checkoutId" of the checkouts it took part in, newest first.</summary>
+    [Id(8)]
+    public List<string> RecentCheckouts { get; set; } = [];
+}
+
+/// <summary>The contributions received for one agreement; the agreement is kept once (every contribution carries the
+/// same one, by its id), each payer's agreement info as its acceptance.</summary>
+[GenerateSerializer, Alias("osettle.MailboxAgreement")]
+public sealed class MailboxAgreement
+{
+    [Id(0)]
+    public string AgreementId { get; set; } = "";
+
+    /// <summary>The agreement's canonical JSON text.</summary>
+    [Id(1)]
+    public string AgreementJson { get; set; } = "";
+
+    [Id(2)]
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(3)]
+    public List<MailboxContribution> Contributions { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("osettle.MailboxContribution")]
+public sealed class MailboxContribution
+{
+    [Id(0)]
+    public string Wallet { get; set; } = "";
+
+    /// <summary>The participant's position in the agreement, so contributions are listed in the agreement's order.</summary>
+    [Id(1)]
+    public int ParticipantIndex { get; set; }
+
+    [Id(2)]
+    public string AcceptanceJson { get; set; } = "";
+
+    [Id(3)]
+    public string RequestJson { get; set; } = "";
+
+    [Id(4)]
+    public List<string> NoteJsons { get; set; } = [];
+
+    /// <summary>Content ids of acceptance, request and notes (never signature bytes), to recognize a repeat.</summary>
+    [Id(5)]
+    public string ContentKey { get; set; } = "";
+
+    public long Characters => AcceptanceJson.Length + RequestJson.Length + NoteJsons.Sum(n => (long)n.Length);
+}
+
+[GenerateSerializer, Alias("osettle.StoredChallenge")]
+public sealed class StoredChallenge
+{
+    [Id(0)]
+    public PendingChallenge Challenge { get; set; } = null!;
+
+    [Id(1)]
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(2)]
+    public string ChallengeId { get; set; } = "";
+}
+
+[GenerateSerializer, Alias("osettle.StoredNote")]
+public sealed class StoredNote
+{
+    [Id(0)]
+    public string Serial { get; set; } = "";
+
+    [Id(1)]
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The note's canonical JSON text.</summary>
+    [Id(2)]
+    public string NoteJson { get; set; } = "";
+}

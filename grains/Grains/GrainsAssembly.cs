@@ -1,3 +1,0 @@
-namespace OrleansSettlement.Grains;
-
-internal static class GrainsAssembly;

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansSettlement.Grains.Banking;
+using OrleansSettlement.Grains.Checkout;
+using OrleansSettlement.Service.Tests.Infrastructure;
+using OrleansSettlement.Silo;
+
+namespace OrleansSettlement.Service.Tests.Kit;
+
+/// <summary>
+/// One real silo for whole-flow tests: Azurite (in memory, free ports) and a silo wired by
+/// <see cref="SiloConfiguration"/> (Azure Table clustering, grain storage and reminders), with the checkout and bank
+/// grains registered with short periods so that retries, challenge expiry and timeouts show within seconds. No API:
+/// tests drive the grains as the API would (see <see cref="SettlementKit"/>).
+/// </summary>
+/// <remarks>Set SETTLE_TEST_LOGS=1 to see the silo's logs on the console.</remarks>
+public sealed class SettlementFixture : IAsyncLifetime
+{
+    /// <summary>How long a payer has to answer a challenge in these tests.</summary>
+    public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromSeconds(4);
+
+    /// <summary>How long the settlement grain waits for every vote in these tests.</summary>
+    public static readonly TimeSpan VoteTimeout = TimeSpan.FromSeconds(20);
+
+    private AzuriteProcess? _azurite;
+    private IHost? _silo;
+
+    public string ClusterId { get; } = "kit-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The silo's grain factory (calls go straight into the in-process silo).</summary>
+    public IGrainFactory Grains => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainFactory>();
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        var ports = FreePorts.Take(2);
+        _silo = BuildSilo(_azurite.ConnectionString, ClusterId, ports[0], ports[1]);
+        await _silo.StartAsync().ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_silo is not null)
+        {
+            await _silo.StopAsync().ConfigureAwait(false);
+            _silo.Dispose();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static IHost BuildSilo(string storage, string clusterId, int siloPort, int gatewayPort)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Storage"] = storage,
+            ["Orleans:ClusterId"] = clusterId,
+            ["Orleans:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = ChallengeLifetime.ToString("c", CultureInfo.InvariantCulture),
+            [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.VoteTimeout)}"] = VoteTimeout.ToString("c", CultureInfo.InvariantCulture),
+            [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
+            [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
+        });
+        if (ServiceFixture.ShowLogs)
+        {
+            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
+        }
+
+        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
+        return builder.Build();
+    }
+}
+
+/// <summary>The whole-flow tests that share one silo.</summary>
+[CollectionDefinition(Name)]
+public sealed class SettlementCollection : ICollectionFixture<SettlementFixture>
+{
+    public const string Name = "Settlement";
+}

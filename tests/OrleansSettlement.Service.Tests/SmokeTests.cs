@@ -1,7 +1,0 @@
-namespace OrleansSettlement.Service.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}
