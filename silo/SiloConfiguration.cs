@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
+using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
@@ -63,6 +65,11 @@ public static class SiloConfiguration
             options.TableName = StorageNames.RemindersTable;
             options.TableServiceClient = tables;
         });
+
+        // Grain state is written with the Orleans serializer (the [GenerateSerializer]/[Id] contract of every state
+        // type) rather than the default JSON one, which records compiler-generated collection types it cannot read
+        // back (docs/adr/0005-grain-state-encoding.md).
+        silo.Services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
 
         // The grains' own options (sections "Banking" and "Checkout") and the clock they read.
         silo.Services.AddBankingGrains(configuration);

@@ -10,7 +10,7 @@ namespace OrleansSettlement.Service.Tests.Checkout;
 /// challenge reaches a wallet, and every note stays outstanding at its bank.
 /// </summary>
 [Collection(SettlementCollection.Name)]
-public sealed class CheckoutRefusalTests(SettlementFixture fixture) : IDisposable
+public sealed class CheckoutRefusalTests(SettlementFixture fixture) : IAsyncLifetime
 {
     private readonly SettlementKit _kit = new(fixture.Grains);
 
@@ -247,7 +247,14 @@ public sealed class CheckoutRefusalTests(SettlementFixture fixture) : IDisposabl
         AssertRefused(strangerReply, "not_a_participant");
     }
 
-    public void Dispose() => _kit.Dispose();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>After every test of the whole flow: every invariant, from the stored rows.</summary>
+    public async Task DisposeAsync()
+    {
+        _kit.Dispose();
+        await fixture.AssertInvariantsAsync();
+    }
 
     internal static void AssertRefused<T>(Reply<T> reply, string code)
     {

@@ -8,7 +8,7 @@ namespace OrleansSettlement.Service.Tests.Checkout;
 /// Whole flows at grain level, S1-S10, with the real bank grains: all or nothing, as PROTOCOL-CHOICES fixes it.
 /// </summary>
 [Collection(SettlementCollection.Name)]
-public sealed class CheckoutSettlementTests(SettlementFixture fixture) : IDisposable
+public sealed class CheckoutSettlementTests(SettlementFixture fixture) : IAsyncLifetime
 {
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(20);
 
@@ -164,5 +164,12 @@ public sealed class CheckoutSettlementTests(SettlementFixture fixture) : IDispos
         Assert.Equal(answered.Steps, answeredAgain.Steps);
     }
 
-    public void Dispose() => _kit.Dispose();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>After every test of the whole flow: every invariant, from the stored rows.</summary>
+    public async Task DisposeAsync()
+    {
+        _kit.Dispose();
+        await fixture.AssertInvariantsAsync();
+    }
 }

@@ -7,7 +7,7 @@ namespace OrleansSettlement.Service.Tests.Checkout;
 
 /// <summary>The commit point on its own: the timeout abort, and votes that must not count.</summary>
 [Collection(SettlementCollection.Name)]
-public sealed class SettlementGrainTests(SettlementFixture fixture) : IDisposable
+public sealed class SettlementGrainTests(SettlementFixture fixture) : IAsyncLifetime
 {
     private readonly SettlementKit _kit = new(fixture.Grains);
 
@@ -67,7 +67,14 @@ public sealed class SettlementGrainTests(SettlementFixture fixture) : IDisposabl
         Assert.Equal(decided!.Decision, (await settlement.Get())!.Decision);
     }
 
-    public void Dispose() => _kit.Dispose();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>After every test of the whole flow: every invariant, from the stored rows.</summary>
+    public async Task DisposeAsync()
+    {
+        _kit.Dispose();
+        await fixture.AssertInvariantsAsync();
+    }
 
     /// <summary>A VALID verification result in the name of <paramref name="institution"/>, signed by Carol's key.</summary>
     private static async Task<string> Result(ThreePayers world, string agreementId, string institution, string kid)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Service.Tests.Infrastructure;
@@ -32,6 +33,15 @@ public sealed class SettlementFixture : IAsyncLifetime
 
     /// <summary>The silo's grain factory (calls go straight into the in-process silo).</summary>
     public IGrainFactory Grains => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The Azurite connection string (for reading stored rows directly).</summary>
+    public string StorageConnectionString => (_azurite ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString;
+
+    /// <summary>The silo's grain storage serializer, to decode stored rows as the silo wrote them.</summary>
+    public IGrainStorageSerializer StorageSerializer => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainStorageSerializer>();
+
+    /// <summary>Checks every invariant of PROTOCOL-CHOICES.md from the stored rows (call at a quiet point).</summary>
+    public Task AssertInvariantsAsync() => Invariants.SystemInvariants.AssertHoldAsync(StorageConnectionString, StorageSerializer);
 
     public async Task InitializeAsync()
     {
