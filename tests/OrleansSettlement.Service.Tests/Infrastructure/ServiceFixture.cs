@@ -81,7 +81,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>Builds (does not start) the real API application on a free loopback port.</summary>
-    public static WebApplication BuildApi(string storageConnectionString, string clusterId) =>
+    public static WebApplication BuildApi(string storageConnectionString, string clusterId, IDictionary<string, string?>? settings = null) =>
         ApiHost.Build([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -89,6 +89,11 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["ConnectionStrings:Storage"] = storageConnectionString,
                 ["Orleans:ClusterId"] = clusterId,
             });
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             if (!ShowLogs)
             {
@@ -123,7 +128,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         return builder.Build();
     }
 
-    private static async Task WaitUntilReadyAsync(HttpClient api)
+    internal static async Task WaitUntilReadyAsync(HttpClient api)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         string last = "(no answer)";
