@@ -1,0 +1,170 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansSettlement.Api.Hosting;
+using OrleansSettlement.Api.Security;
+using OrleansSettlement.Contracts;
+using OrleansSettlement.Protocol;
+using OrleansSettlement.Protocol.Http;
+
+namespace OrleansSettlement.Api.Http;
+
+/// <summary>How a route authenticates its caller, given the request (its body is read already).</summary>
+public delegate Task<Outcome<Caller>> Authorize(Authenticator authenticator, PostRequest request);
+
+/// <summary>
+/// The steps every route takes, in order. GET: the cluster is reachable (503 otherwise), the caller is authenticated, the
+/// route answers. POST: the cluster is reachable, an Idempotency-Key is present (400 <c>idempotency_key_missing</c>), the
+/// body is within its limit (413), the caller is authenticated (401/403), the route checks the body (400s, not stored),
+/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>), whose answer (success or
+/// refusal) is stored and replayed to every retry.
+/// </summary>
+internal sealed class ApiPipeline(IGrainFactory grains, Authenticator authenticator, ClusterConnection connection, IOptions<ApiOptions> options)
+{
+    public IGrainFactory Grains => grains;
+
+    public async Task<IResult> GetAsync(HttpContext http, Func<Authenticator, Task<Outcome<Caller>>> authorize, Func<Caller, Task<ApiAnswer>> handle)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(authorize);
+        ArgumentNullException.ThrowIfNull(handle);
+        if (!connection.IsConnected)
+        {
+            return NotConnected(http);
+        }
+
+        var caller = await authorize(authenticator).ConfigureAwait(false);
+        if (!caller.IsOk)
+        {
+            return Problems.Answer(http, caller.Error).ToResult();
+        }
+
+        return (await handle(caller.Value).ConfigureAwait(false)).ToResult();
+    }
+
+    public async Task<IResult> PostAsync(HttpContext http, Authorize authorize, Func<PostRequest, Task<ApiAnswer>> handle, bool bundle = false)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(authorize);
+        ArgumentNullException.ThrowIfNull(handle);
+        if (!connection.IsConnected)
+        {
+            return NotConnected(http);
+        }
+
+        var keys = http.Request.Headers[HttpSignatures.IdempotencyKeyHeader];
+        if (keys.Count != 1 || !IdempotencyKeys.IsValid(keys[0]))
+        {
+            return Problems.Answer(http, ProtocolErrorCode.IdempotencyKeyMissing, keys.Count == 0
+                ? "every POST needs an Idempotency-Key header: a key of your choice (1 to 255 visible ASCII characters) that you send again when you retry."
+                : "the Idempotency-Key header must appear once and hold 1 to 255 visible ASCII characters.").ToResult();
+        }
+
+        var limit = bundle ? options.Value.MaxBundleBodyBytes : options.Value.MaxBodyBytes;
+        var body = await RequestBody.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
+        if (!body.IsOk)
+        {
+            return Problems.Answer(http, body.Error).ToResult();
+        }
+
+        using var request = new PostRequest(http, body.Value, keys[0]!, grains);
+        var caller = await authorize(authenticator, request).ConfigureAwait(false);
+        if (!caller.IsOk)
+        {
+            return Problems.Answer(http, caller.Error).ToResult();
+        }
+
+        request.Caller = caller.Value;
+        var answer = await handle(request).ConfigureAwait(false);
+        return answer.ToResult(request.Replayed);
+    }
+
+    private static IResult NotConnected(HttpContext http) =>
+        Problems.Unavailable(http, "the service is starting and not connected to its cluster yet; retry shortly.").ToResult();
+}
+
+/// <summary>A POST being handled: its body, its Idempotency-Key, its caller, and the idempotent run of its operation.</summary>
+public sealed class PostRequest : IDisposable
+{
+    private readonly IGrainFactory _grains;
+    private Outcome<JsonDocument>? _json;
+
+    internal PostRequest(HttpContext http, byte[] body, string idempotencyKey, IGrainFactory grains)
+    {
+        Http = http;
+        Body = body;
+        IdempotencyKey = idempotencyKey;
+        _grains = grains;
+    }
+
+    public HttpContext Http { get; }
+
+    public byte[] Body { get; }
+
+    public string IdempotencyKey { get; }
+
+    public Caller Caller { get; internal set; } = Caller.Public;
+
+    /// <summary>True when the answer was replayed from the idempotency record.</summary>
+    public bool Replayed { get; private set; }
+
+    /// <summary>The body parsed strictly (see <see cref="BodyReader.Parse"/>).</summary>
+    public Outcome<JsonDocument> Json => _json ??= BodyReader.Parse(Body);
+
+    /// <summary>A reader of the body's top object, or the refusal when the body is not a strict JSON object.</summary>
+    public Outcome<BodyReader> Reader() =>
+        Json.TryGetValue(out var document, out var error) ? Outcome<BodyReader>.Ok(new BodyReader(document.RootElement)) : Outcome<BodyReader>.Fail(error);
+
+    public ApiAnswer Refuse(ProtocolError error) => Problems.Answer(Http, error);
+
+    public ApiAnswer Refuse(ProtocolErrorCode code, string detail) => Problems.Answer(Http, code, detail);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> under this request's idempotency record: a retry of an answered request gets the
+    /// stored answer byte for byte; the same key with another request is <c>idempotency_key_reused</c>; otherwise the
+    /// operation runs (it is idempotent by <see cref="IdempotencyTicket.OperationId"/> or by content, so running it again
+    /// after a crash or alongside a concurrent duplicate is safe) and its answer is stored unless it is a 5xx.
+    /// </summary>
+    public async Task<ApiAnswer> RunOnceAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var method = Http.Request.Method;
+        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
+        var requestHash = IdempotencyKeys.RequestHash(method, route, Body);
+        var record = _grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey));
+        var ticket = await record.Begin(requestHash).ConfigureAwait(false);
+        switch (ticket.Status)
+        {
+            case IdempotencyStatus.KeyReused:
+                return Refuse(ProtocolErrorCode.IdempotencyKeyReused, "this Idempotency-Key was used before for another request on this route: use a new key for a new request.");
+            case IdempotencyStatus.Answered:
+                Replayed = true;
+                return FromStored(ticket.Answer!);
+        }
+
+        var answer = await operation(ticket).ConfigureAwait(false);
+        if (answer.StatusCode >= StatusCodes.Status500InternalServerError)
+        {
+            return answer;
+        }
+
+        var stored = await record.Complete(requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
+        if (!string.Equals(stored.Body, answer.Body, StringComparison.Ordinal) || stored.StatusCode != answer.StatusCode)
+        {
+            // A concurrent attempt with the same key answered first: every attempt sends that answer.
+            Replayed = true;
+            return FromStored(stored);
+        }
+
+        return answer;
+    }
+
+    public void Dispose()
+    {
+        if (_json is { IsOk: true } json)
+        {
+            json.Value.Dispose();
+        }
+    }
+
+    private static ApiAnswer FromStored(IdempotentAnswer answer) => new(answer.StatusCode, answer.ContentType, answer.Body);
+}

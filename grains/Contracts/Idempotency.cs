@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using OrleansSettlement.Protocol.Encoding;
+
+namespace OrleansSettlement.Contracts;
+
+/// <summary>The answer the API gave to a request, kept so that a retry gets it back byte for byte.</summary>
+/// <param name="StatusCode">The HTTP status code.</param>
+/// <param name="ContentType">The media type of <paramref name="Body"/> (<c>application/json</c> or <c>application/problem+json</c>).</param>
+/// <param name="Body">The response body, exactly as sent.</param>
+[GenerateSerializer, Immutable, Alias("osettle.IdempotentAnswer")]
+public sealed record IdempotentAnswer(
+    [property: Id(0)] int StatusCode,
+    [property: Id(1)] string ContentType,
+    [property: Id(2)] string Body);
+
+[GenerateSerializer, Alias("osettle.IdempotencyStatus")]
+public enum IdempotencyStatus
+{
+    /// <summary>Run the operation (for the first time, or again after a crash or alongside a concurrent duplicate:
+    /// the operation is idempotent by <see cref="IdempotencyTicket.OperationId"/>), then <see cref="IIdempotencyGrain.Complete"/>.</summary>
+    Run = 0,
+
+    /// <summary>The request was answered before: send <see cref="IdempotencyTicket.Answer"/> again.</summary>
+    Answered = 1,
+
+    /// <summary>The key was used before for another request: refuse with <c>idempotency_key_reused</c>.</summary>
+    KeyReused = 2,
+}
+
+/// <summary>What <see cref="IIdempotencyGrain.Begin"/> says about a request.</summary>
+/// <param name="Status">What to do.</param>
+/// <param name="OperationId">A random id fixed by the first attempt and the same for every retry, for operations that need
+/// one (an account's operation id, a new checkout's id).</param>
+/// <param name="StartedAt">When the first attempt began (whole seconds), so that a retry computes the same times.</param>
+/// <param name="Answer">The stored answer when <paramref name="Status"/> is <see cref="IdempotencyStatus.Answered"/>.</param>
+[GenerateSerializer, Immutable, Alias("osettle.IdempotencyTicket")]
+public sealed record IdempotencyTicket(
+    [property: Id(0)] IdempotencyStatus Status,
+    [property: Id(1)] string OperationId,
+    [property: Id(2)] DateTimeOffset StartedAt,
+    [property: Id(3)] IdempotentAnswer? Answer);
+
+/// <summary>
+/// One Idempotency-Key of one caller on one route: the hash of the first request made with it and, once given, the
+/// answer. A retry with the same request gets the stored answer; the same key with another request is refused. Key:
+/// <see cref="IdempotencyKeys.GrainKey"/>. The record is kept for <see cref="IdempotencyKeys.Retention"/> at least.
+/// </summary>
+[Alias("osettle.IIdempotencyGrain")]
+public interface IIdempotencyGrain : IGrainWithStringKey
+{
+    /// <summary>Records the request's hash (first time) and says whether to run it, replay the stored answer or refuse.</summary>
+    [Alias("Begin")]
+    Task<IdempotencyTicket> Begin(string requestHash);
+
+    /// <summary>Stores the answer to the request, unless one is stored already; returns the stored answer (the first one
+    /// wins, so two concurrent attempts send the same answer).</summary>
+    [Alias("Complete")]
+    Task<IdempotentAnswer> Complete(string requestHash, IdempotentAnswer answer);
+}
+
+/// <summary>How the API names idempotency records and request hashes.</summary>
+public static class IdempotencyKeys
+{
+    /// <summary>The longest Idempotency-Key accepted (characters of visible ASCII).</summary>
+    public const int MaxKeyLength = 255;
+
+    /// <summary>How long a record is kept at least; after that the key may be used afresh.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    /// <summary>True when <paramref name="key"/> is 1 to <see cref="MaxKeyLength"/> characters of visible ASCII (0x21-0x7E).</summary>
+    public static bool IsValid(string? key) =>
+        key is { Length: > 0 and <= MaxKeyLength } && key.All(c => c is >= '!' and <= '~');
+
+    /// <summary>The grain key: base64url SHA-256 of <c>caller|method|route|key</c>. The caller (for example
+    /// <c>wallet:&lt;id&gt;</c>) and the route with its values scope the key, so two callers never share a record.</summary>
+    public static string GrainKey(string caller, string method, string route, string key)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(key);
+        return Sha256Id.Of(Encoding.UTF8.GetBytes(string.Join('|', caller, method.ToUpperInvariant(), route, key)));
+    }
+
+    /// <summary>The request hash: base64url SHA-256 over the method, the route and the body bytes (length-prefixed).</summary>
+    public static string RequestHash(string method, string route, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(route);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var head = string.Create(CultureInfo.InvariantCulture, $"{method.ToUpperInvariant()}\n{route}\n{body.Length}\n");
+        hash.AppendData(Encoding.UTF8.GetBytes(head));
+        hash.AppendData(body);
+        return Base64Url.Encode(hash.GetHashAndReset());
+    }
+}

@@ -1,3 +1,0 @@
-namespace OrleansSettlement.Sdk;
-
-internal static class SdkAssembly;

@@ -1,0 +1,158 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+using OrleansSettlement.Api;
+using OrleansSettlement.Grains.Banking;
+using OrleansSettlement.Grains.Checkout;
+using OrleansSettlement.Sdk;
+using OrleansSettlement.Service.Tests.Infrastructure;
+using OrleansSettlement.Silo;
+
+namespace OrleansSettlement.Service.Tests.Api;
+
+/// <summary>
+/// The whole service for the API tests: Azurite (in memory, free ports), one real silo (as <see cref="SiloConfiguration"/>
+/// wires it, with the checkout and bank grains' short test periods) and the real API application (<see cref="ApiHost"/>)
+/// on Kestrel at a free loopback port, configured with an admin token's hash. Tests talk to it over real HTTP only.
+/// </summary>
+/// <remarks>Set SETTLE_TEST_LOGS=1 to see the silo's and the API's logs on the console.</remarks>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    /// <summary>How long a payer has to answer a challenge in these tests.</summary>
+    public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromSeconds(30);
+
+    private AzuriteProcess? _azurite;
+    private IHost? _silo;
+    private WebApplication? _api;
+
+    public string ClusterId { get; } = "api-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The admin's token; the API is configured with its SHA-256 only (Api:AdminTokenSha256).</summary>
+    public BearerToken AdminToken { get; } = BearerToken.Create();
+
+    /// <summary>The API's address on its real socket.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>A plain HTTP client for the API (for requests the SDK would never make).</summary>
+    public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>The SDK over <see cref="Http"/>.</summary>
+    public SettlementClient Client { get; private set; } = null!;
+
+    public string StorageConnectionString => (_azurite ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString;
+
+    /// <summary>The silo's grain factory, to look behind the API (never to act instead of it).</summary>
+    public IGrainFactory Grains => Silo.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The silo's grain storage serializer, to decode stored rows as the silo wrote them.</summary>
+    public IGrainStorageSerializer StorageSerializer => Silo.Services.GetRequiredService<IGrainStorageSerializer>();
+
+    private IHost Silo => _silo ?? throw new InvalidOperationException("The fixture has not started.");
+
+    /// <summary>Checks every invariant of PROTOCOL-CHOICES.md from the stored rows (call at a quiet point).</summary>
+    public Task AssertInvariantsAsync() => Invariants.SystemInvariants.AssertHoldAsync(StorageConnectionString, StorageSerializer);
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        var ports = FreePorts.Take(2);
+        _silo = BuildSilo(_azurite.ConnectionString, ClusterId, ports[0], ports[1]);
+        await _silo.StartAsync().ConfigureAwait(false);
+
+        _api = ApiHost.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Storage"] = _azurite.ConnectionString,
+                ["Orleans:ClusterId"] = ClusterId,
+                ["Api:AdminTokenSha256"] = AdminToken.Sha256,
+            });
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            if (!ServiceFixture.ShowLogs)
+            {
+                builder.Logging.ClearProviders();
+            }
+        });
+        await _api.StartAsync().ConfigureAwait(false);
+        BaseAddress = ServiceFixture.AddressOf(_api);
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Client = new SettlementClient(Http);
+        await WaitUntilReadyAsync().ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_api is not null)
+        {
+            await _api.StopAsync().ConfigureAwait(false);
+            await _api.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_silo is not null)
+        {
+            await _silo.StopAsync().ConfigureAwait(false);
+            _silo.Dispose();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var last = "(no answer)";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative)).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            last = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException("The API did not become ready within 60 s. Last answer: " + last);
+    }
+
+    private static IHost BuildSilo(string storage, string clusterId, int siloPort, int gatewayPort)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Storage"] = storage,
+            ["Orleans:ClusterId"] = clusterId,
+            ["Orleans:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = ChallengeLifetime.ToString("c", CultureInfo.InvariantCulture),
+            [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
+            [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
+        });
+        if (ServiceFixture.ShowLogs)
+        {
+            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
+        }
+
+        builder.Services.AddCheckoutGrains(builder.Configuration);
+        builder.Services.AddBankingGrains(builder.Configuration);
+        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
+        return builder.Build();
+    }
+}
+
+/// <summary>The API tests that share one running service.</summary>
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "Api";
+}
