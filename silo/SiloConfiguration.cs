@@ -32,7 +32,7 @@ public static class SiloConfiguration
         var endpoints = SiloEndpointSettings.FromConfiguration(configuration);
 
         // One table service client (one HTTP pipeline) for membership, grain state and reminders.
-        var tables = storage.CreateTableServiceClient();
+        var tables = storage.CreateTableServiceClient(StorageMetrics.Instrument(new Azure.Data.Tables.TableClientOptions()));
 
         silo.Configure<ClusterOptions>(options =>
         {
@@ -70,6 +70,9 @@ public static class SiloConfiguration
         // type) rather than the default JSON one, which records compiler-generated collection types it cannot read
         // back (docs/adr/0005-grain-state-encoding.md).
         silo.Services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
+
+        // Counts every call the service's grains receive (the cost of a checkout in grain calls).
+        silo.AddIncomingGrainCallFilter<Diagnostics.GrainCallMetrics>();
 
         // The grains' own options (sections "Banking" and "Checkout") and the clock they read.
         silo.Services.AddBankingGrains(configuration);

@@ -28,6 +28,7 @@ public static class Es256
             return false;
         }
 
+        Diagnostics.ProtocolMetrics.Verifications.Add(1);
         try
         {
             return key.VerifyHash(sha256Digest, signatureP1363);

@@ -129,6 +129,7 @@ public sealed class LocalSigner : ISigner, IDisposable
             signature = _ecdsa.SignHash(sha256Digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
 
+        Diagnostics.ProtocolMetrics.Signatures.Add(1);
         return new DigestSignature(signature, PublicKey.Thumbprint);
     }
 
