@@ -376,7 +376,7 @@ internal sealed class StoredState
     /// key as the service id and the grain id joined by '_' (the grain id's '/' also becomes '_'), and the state in the
     /// binary columns Data, Data1..Data14.
     /// </summary>
-    private static Dictionary<string, T> Decode<T>(IEnumerable<TableEntity> rows, IGrainStorageSerializer serializer, string stateName)
+    public static Dictionary<string, T> Decode<T>(IEnumerable<TableEntity> rows, IGrainStorageSerializer serializer, string stateName)
     {
         var result = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var row in rows.Where(r => string.Equals(r.RowKey, stateName, StringComparison.Ordinal)))
@@ -395,13 +395,18 @@ internal sealed class StoredState
                 continue;
             }
 
-            // "{service id}_{grain type}_{grain key}": neither the service id nor a grain type holds '_', a key may.
-            var parts = row.PartitionKey.Split('_', 3);
-            var grainKey = parts.Length == 3 ? parts[2] : throw new InvalidOperationException($"unexpected partition key {row.PartitionKey}");
-            result[grainKey] = serializer.Deserialize<T>(new BinaryData(data.ToArray()))
+            result[GrainKeyOf(row)] = serializer.Deserialize<T>(new BinaryData(data.ToArray()))
                 ?? throw new InvalidOperationException($"the {stateName} row {row.PartitionKey} holds no state.");
         }
 
         return result;
+    }
+
+    /// <summary>The grain key of a row: "{service id}_{grain type}_{grain key}", where neither the service id nor a grain
+    /// type holds '_' (a key may).</summary>
+    public static string GrainKeyOf(TableEntity row)
+    {
+        var parts = row.PartitionKey.Split('_', 3);
+        return parts.Length == 3 ? parts[2] : throw new InvalidOperationException($"unexpected partition key {row.PartitionKey}");
     }
 }
