@@ -73,6 +73,7 @@ public static class ApiHost
         builder.Services.AddSingleton<ApiPipeline>();
         builder.Services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
 
+        builder.Services.AddExceptionHandler<TransientFailureHandler>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             // Never send internals: no exception message, type or stack, in any environment.

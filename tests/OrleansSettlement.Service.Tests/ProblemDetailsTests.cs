@@ -35,4 +35,20 @@ public sealed class ProblemDetailsTests(ServiceFixture service)
         Assert.DoesNotContain(" at ", body, StringComparison.Ordinal);
         Assert.False(json.RootElement.TryGetProperty("exception", out _));
     }
+
+    [Fact]
+    public async Task ClusterUnavailableDuringACall_Get_Returns503WithRetryAfterAndNoInternals()
+    {
+        using var response = await service.Api.GetAsync(new Uri(ServiceFixture.UnavailablePath, UriKind.Relative));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal(503, json.RootElement.GetProperty("status").GetInt32());
+        Assert.EndsWith("service_unavailable", json.RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(ServiceFixture.SecretExceptionMessage, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", body, StringComparison.Ordinal);
+    }
 }

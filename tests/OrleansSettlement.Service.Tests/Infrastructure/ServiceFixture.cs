@@ -23,6 +23,9 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>A route the tests add to the API to see how an unhandled exception is answered.</summary>
     public const string ThrowingPath = "/_test/throw";
 
+    /// <summary>A route that fails as a call does while a silo has just died (an Orleans rejection).</summary>
+    public const string UnavailablePath = "/_test/unavailable";
+
     /// <summary>The message of the exception thrown there; it must never reach a client.</summary>
     public const string SecretExceptionMessage = "internal detail that must not leak";
 
@@ -54,6 +57,7 @@ public sealed class ServiceFixture : IAsyncLifetime
 
         _api = BuildApi(StorageConnectionString, ClusterId);
         _api.MapGet(ThrowingPath, () => Results.Text(Throw()));
+        _api.MapGet(UnavailablePath, () => Results.Text(ThrowUnavailable()));
         await _api.StartAsync().ConfigureAwait(false);
         Api = new HttpClient { BaseAddress = AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
         await WaitUntilReadyAsync(Api).ConfigureAwait(false);
@@ -148,6 +152,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     private static string Throw() => throw new InvalidOperationException(SecretExceptionMessage);
+
+    private static string ThrowUnavailable() => throw new SiloUnavailableException(SecretExceptionMessage);
 }
 
 /// <summary>The tests that share one running service.</summary>
