@@ -21,6 +21,12 @@ internal sealed class Layout(string root)
 
     public string AzuriteData => Path.Combine(SettleDirectory, "azurite");
 
+    /// <summary>The local admin token (mode 0600), made on the first start and reused.</summary>
+    public string AdminTokenFile => Path.Combine(SettleDirectory, "admin.token");
+
+    /// <summary>The demo's operator and store tokens (mode 0600), written by the seeding ready step.</summary>
+    public string DemoTokensFile => Path.Combine(SettleDirectory, "demo.json");
+
     /// <summary>The processes of the current run, so that a later run can stop any left behind (e.g. after a kill -9).</summary>
     public string ProcessFile => Path.Combine(SettleDirectory, "up.pids");
 

@@ -5,7 +5,12 @@ namespace OrleansSettlement.Cli.Service;
 /// <param name="ApiBaseAddress">The API, e.g. http://127.0.0.1:5080.</param>
 /// <param name="StorageConnectionString">The local Azurite's connection string (its public development key).</param>
 /// <param name="Silos">How many silos run.</param>
-internal sealed record RunningService(string RepositoryRoot, Uri ApiBaseAddress, string StorageConnectionString, int Silos);
+/// <param name="AdminToken">The admin's bearer token (the API holds its SHA-256); kept in .settle/admin.token.</param>
+internal sealed record RunningService(string RepositoryRoot, Uri ApiBaseAddress, string StorageConnectionString, int Silos, string AdminToken)
+{
+    /// <summary>Never the admin token.</summary>
+    public override string ToString() => $"RunningService({ApiBaseAddress}, {Silos} silos)";
+}
 
 /// <summary>
 /// Work that <c>settle up</c> does once the service answers <c>/health/ready</c> and before it reports the URLs.
@@ -22,5 +27,5 @@ internal interface IReadyStep
 /// <summary>The ready steps, in order. Seeding the demo institutions, stores and wallets registers here.</summary>
 internal static class ReadySteps
 {
-    public static IReadOnlyList<IReadyStep> All { get; } = [];
+    public static IReadOnlyList<IReadyStep> All { get; } = [new SeedDemoStep()];
 }

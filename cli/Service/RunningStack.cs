@@ -44,6 +44,33 @@ internal sealed class RunningStack
         }
     }
 
+    /// <summary>How many children of <paramref name="order"/>'s kind are listed (the API, silos, storage).</summary>
+    public int CountOf(StopOrder order)
+    {
+        lock (_gate)
+        {
+            return _children.Count(entry => entry.Order == order);
+        }
+    }
+
+    /// <summary>True when <paramref name="child"/> is one of the silos.</summary>
+    public bool IsSilo(ChildProcess child)
+    {
+        lock (_gate)
+        {
+            return _children.Any(entry => ReferenceEquals(entry.Child, child) && entry.Order == StopOrder.Silo);
+        }
+    }
+
+    /// <summary>Stops following <paramref name="child"/> (it has exited); the caller disposes it.</summary>
+    public void Remove(ChildProcess child)
+    {
+        lock (_gate)
+        {
+            _children.RemoveAll(entry => ReferenceEquals(entry.Child, child));
+        }
+    }
+
     /// <summary>The first child that has exited, or null while all run.</summary>
     public ChildProcess? FirstExited() => Children.FirstOrDefault(child => child.HasExited);
 

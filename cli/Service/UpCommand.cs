@@ -57,7 +57,13 @@ internal static class UpCommand
             + "Installs Azurite with `npm ci` when node_modules is missing and builds the silo and the API (Release). "
             + "Every port must be free: if one is in use, `up` says which and exits 1 (choose another with the options below). "
             + "Processes' output goes to .settle/logs/. Ctrl-C (or SIGTERM) stops the API, then the silos, then Azurite.\n"
-            + "Exit codes: 0 stopped by Ctrl-C; 1 could not start, or a process died (the end of its log is shown).");
+            + "The admin token is made on the first start and kept in .settle/admin.token (mode 0600); the API is given its SHA-256. "
+            + "Once ready, `up` seeds the demo data for `./settle demo` (institutions bank-a .. bank-e and bank-store, the store "
+            + "demo-store; their tokens in .settle/demo.json, mode 0600); this is idempotent, so data kept from earlier runs is reused.\n"
+            + "With --silos above 1, a silo that dies is reported and the others keep serving: Orleans declares it dead when its "
+            + "membership probes fail and activates its grains on the remaining silos; it is not restarted. "
+            + "Azurite, the API or the last silo dying stops everything.\n"
+            + "Exit codes: 0 stopped by Ctrl-C; 1 could not start, or Azurite, the API or the last silo died (the end of its log is shown).");
         foreach (var option in new Option[] { silos, port, blobPort, queuePort, tablePort, siloPort, gatewayPort, reset })
         {
             command.Options.Add(option);

@@ -36,11 +36,7 @@ internal static class UpRunner
             settings.Validate();
             layout = new Layout(Repository.FindRoot());
             await StartAsync(settings, layout, stack, hangup.Token).ConfigureAwait(false);
-            var failure = await stack.WaitForFirstExitAsync(hangup.Token).ConfigureAwait(false);
-            if (failure is not null)
-            {
-                throw Died(failure);
-            }
+            await WatchAsync(stack, layout, hangup.Token).ConfigureAwait(false);
 
             Console.WriteLine();
             Console.WriteLine("Stopping...");
@@ -123,6 +119,13 @@ internal static class UpRunner
             ["DOTNET_NOLOGO"] = "1",
         };
 
+        // The API knows the admin only by the SHA-256 of the token kept in .settle/admin.token (made on the first start).
+        var adminToken = AdminToken.LoadOrCreate(layout.AdminTokenFile, out var created);
+        Console.WriteLine(created
+            ? $"Made an admin token: {layout.Relative(layout.AdminTokenFile)} (mode 0600, kept for later starts)."
+            : $"Admin token: {layout.Relative(layout.AdminTokenFile)}.");
+        var apiEnvironment = new Dictionary<string, string>(common) { ["Api__AdminTokenSha256"] = adminToken.Sha256 };
+
         Console.WriteLine(settings.Silos == 1 ? "Starting 1 silo..." : $"Starting {settings.Silos} silos...");
         for (var silo = 1; silo <= settings.Silos; silo++)
         {
@@ -138,7 +141,7 @@ internal static class UpRunner
         layout.RememberProcesses(stack);
 
         Console.WriteLine($"Starting the API on {settings.ApiBaseAddress.ToString().TrimEnd('/')}...");
-        var api = ChildProcess.Start("api", layout.Dotnet, [layout.ApiDll, "--urls", settings.ApiBaseAddress.ToString().TrimEnd('/')], layout.Root, layout.Log("api"), common);
+        var api = ChildProcess.Start("api", layout.Dotnet, [layout.ApiDll, "--urls", settings.ApiBaseAddress.ToString().TrimEnd('/')], layout.Root, layout.Log("api"), apiEnvironment);
         stack.Add(api, ApiStopGrace, StopOrder.Api);
         layout.RememberProcesses(stack);
 
@@ -147,7 +150,7 @@ internal static class UpRunner
             : $"Waiting until /health/ready answers 200 with {settings.Silos} active silos...");
         await WaitForReadyAsync(settings, stack, ct).ConfigureAwait(false);
 
-        var service = new RunningService(layout.Root, settings.ApiBaseAddress, connectionString, settings.Silos);
+        var service = new RunningService(layout.Root, settings.ApiBaseAddress, connectionString, settings.Silos, adminToken.Token);
         foreach (var step in ReadySteps.All)
         {
             Console.WriteLine($"  {step.Description}...");
@@ -156,6 +159,45 @@ internal static class UpRunner
 
         PrintSummary(settings, layout, clock.Elapsed);
     }
+
+    /// <summary>
+    /// Waits until Ctrl-C (returns) or a child dies. A silo that dies while others still run is reported and the cluster
+    /// keeps serving: Orleans declares it dead once its membership probes fail and activates its grains on the other silos
+    /// (the point of several silos). Azurite, the API or the last silo dying ends <c>up</c> (exit 1).
+    /// </summary>
+    internal static async Task WatchAsync(RunningStack stack, Layout layout, CancellationToken ct)
+    {
+        while (await stack.WaitForFirstExitAsync(ct).ConfigureAwait(false) is { } died)
+        {
+            if (!stack.IsSilo(died) || stack.CountOf(StopOrder.Silo) <= 1)
+            {
+                throw Died(died);
+            }
+
+            stack.Remove(died);
+            layout.RememberProcesses(stack);
+            var left = stack.CountOf(StopOrder.Silo);
+            var tail = died.Tail(5);
+            await Console.Error.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"settle up: {died.Name} (PID {died.ProcessId}) exited with code {died.ExitCode}{SignalOf(died.ExitCode)} at {DateTime.Now:HH:mm:ss}. "
+                + $"The cluster keeps serving with {left} silo{(left == 1 ? "" : "s")}: Orleans moves its grains to them once its membership probes declare it dead "
+                + $"(about 10-15 s). It is not restarted; end of {layout.Relative(died.LogPath)}:")).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(tail).ConfigureAwait(false);
+            died.Dispose();
+        }
+    }
+
+    /// <summary>" (killed by SIGKILL)" for exit code 137, as shells report a signal; "" otherwise.</summary>
+    private static string SignalOf(int exitCode) => exitCode switch
+    {
+        137 => " (killed by SIGKILL)",
+        143 => " (stopped by SIGTERM)",
+        134 => " (aborted, SIGABRT)",
+        139 => " (crashed, SIGSEGV)",
+        > 128 and < 160 => string.Create(CultureInfo.InvariantCulture, $" (killed by signal {exitCode - 128})"),
+        _ => "",
+    };
 
     private static void CheckPortsFree(UpSettings settings)
     {
