@@ -31,6 +31,7 @@ internal sealed partial class TransientFailureHandler(ILogger<TransientFailureHa
     internal static bool IsTransient(Exception exception) => exception switch
     {
         SiloUnavailableException or OrleansMessageRejectionException or GatewayTooBusyException or TimeoutException => true,
+        Orleans.Runtime.Messaging.ConnectionFailedException or Orleans.Networking.Shared.SocketConnectionException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
         _ => exception.InnerException is { } inner && IsTransient(inner),
     };

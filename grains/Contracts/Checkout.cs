@@ -187,6 +187,14 @@ public interface IWalletGrain : IGrainWithStringKey
     [Alias("GetProfile"), ReadOnly]
     Task<WalletProfile?> GetProfile();
 
+    /// <summary>
+    /// Records that this wallet leads <paramref name="agreementId"/> (called by the checkout when the leader proposes it),
+    /// so that its mailbox takes S1 contributions for that agreement and no other. Idempotent; refused when the wallet
+    /// leads <c>MaxMailboxAgreements</c> live agreements already.
+    /// </summary>
+    [Alias("Lead")]
+    Task<Reply<int>> Lead(string agreementId, string store, DateTimeOffset expiresAt);
+
     /// <summary>S1: another payer's contribution to an agreement this wallet leads. Checked for shape and that the
     /// sender is a participant and this wallet the leader; kept until the agreement ends. Idempotent per sender.</summary>
     [Alias("ReceiveContribution")]

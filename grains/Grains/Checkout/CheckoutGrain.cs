@@ -190,6 +190,13 @@ public sealed partial class CheckoutGrain(
             return Fail(institutions.Error);
         }
 
+        // The leader's mailbox takes S1 contributions only for agreements it leads (recorded before the checkout is).
+        var led = await GrainFactory.GetGrain<IWalletGrain>(agreement.Value.Leader).Lead(agreement.Id, StoreId, agreement.Value.ExpiresAt);
+        if (!led.IsOk)
+        {
+            return Reply<CheckoutView>.Fail(led.Refusal!);
+        }
+
         s.AgreementId = agreement.Id;
         s.AgreementJson = agreement.ToCanonicalString();
         s.Stage = CheckoutStage.AgreementProposed;

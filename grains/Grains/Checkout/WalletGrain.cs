@@ -92,6 +92,35 @@ public sealed partial class WalletGrain(
 
     public Task<WalletProfile?> GetProfile() => Task.FromResult(state.State.Registered ? Profile() : null);
 
+    public async Task<Reply<int>> Lead(string agreementId, string store, DateTimeOffset expiresAt)
+    {
+        var s = state.State;
+        if (!s.Registered)
+        {
+            return Reply<int>.Fail(ProtocolErrorCode.UnknownWallet, $"wallet {WalletId} is not registered.");
+        }
+
+        var now = _time.GetUtcNow();
+        var changed = PruneExpired(now);
+        if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal)))
+        {
+            if (s.Leading.Count >= MaxMailboxAgreements)
+            {
+                return await Refuse(changed, ProtocolErrorCode.InvalidField, $"wallet {WalletId} leads {MaxMailboxAgreements} open agreements already; finish or let one expire first.");
+            }
+
+            s.Leading.Add(new LedAgreement { AgreementId = agreementId, Store = store, ExpiresAt = expiresAt });
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await Persist();
+        }
+
+        return Reply<int>.Ok(s.Leading.Count);
+    }
+
     public async Task<Reply<int>> ReceiveContribution(Contribution contribution)
     {
         var s = state.State;
@@ -110,6 +139,15 @@ public sealed partial class WalletGrain(
         var (agreement, entry) = received;
         var now = _time.GetUtcNow();
         var changed = PruneExpired(now);
+
+        // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
+        if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal)))
+        {
+            return s.Leading.Exists(l => string.Equals(l.Store, agreement.Value.Store, StringComparison.Ordinal))
+                ? await Refuse(changed, ProtocolErrorCode.AgreementMismatch, $"wallet {entry.Wallet} accepted agreement {agreement.Id}, which is not the one leader {WalletId} proposed at store '{agreement.Value.Store}': fetch the agreement from the checkout and accept that one.")
+                : await Refuse(changed, ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first.");
+        }
+
         var box = s.Mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreement.Id, StringComparison.Ordinal));
         var previous = box?.Contributions.FirstOrDefault(c => string.Equals(c.Wallet, entry.Wallet, StringComparison.Ordinal));
         if (previous is not null && string.Equals(previous.ContentKey, entry.ContentKey, StringComparison.Ordinal))
@@ -297,6 +335,7 @@ public sealed partial class WalletGrain(
 
         var changed = PruneExpired(_time.GetUtcNow());
         changed |= s.Mailbox.RemoveAll(m => string.Equals(m.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
+        changed |= s.Leading.RemoveAll(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
         changed |= s.Challenges.RemoveAll(c => string.Equals(c.Challenge.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
         var checkout = GrainKeys.Checkout(store, checkoutId);
         if (s.RecentCheckouts.Count == 0 || !string.Equals(s.RecentCheckouts[0], checkout, StringComparison.Ordinal))
@@ -437,6 +476,7 @@ public sealed partial class WalletGrain(
     {
         var s = state.State;
         var dropped = s.Mailbox.RemoveAll(m => m.ExpiresAt <= now);
+        dropped += s.Leading.RemoveAll(l => l.ExpiresAt <= now);
         dropped += s.Challenges.RemoveAll(c => c.ExpiresAt <= now);
         return dropped > 0;
     }

@@ -40,6 +40,10 @@ public sealed class WalletState
     /// <summary>"store|checkoutId" of the checkouts it took part in, newest first.</summary>
     [Id(8)]
     public List<string> RecentCheckouts { get; set; } = [];
+
+    /// <summary>The live agreements this wallet leads (proposed at their checkout): the only ones its mailbox takes.</summary>
+    [Id(9)]
+    public List<LedAgreement> Leading { get; set; } = [];
 }
 
 /// <summary>The contributions received for one agreement; the agreement is kept once (every contribution carries the
@@ -112,4 +116,18 @@ public sealed class StoredNote
     /// <summary>The note's canonical JSON text.</summary>
     [Id(2)]
     public string NoteJson { get; set; } = "";
+}
+
+/// <summary>An agreement a wallet leads, until it ends or expires.</summary>
+[GenerateSerializer, Alias("osettle.LedAgreement")]
+public sealed class LedAgreement
+{
+    [Id(0)]
+    public string AgreementId { get; set; } = "";
+
+    [Id(1)]
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(2)]
+    public string Store { get; set; } = "";
 }

@@ -87,6 +87,8 @@ public sealed class BankingTestWalletGrain : Grain, IWalletGrain, IBankingTestWa
 
     public Task<WalletProfile?> GetProfile() => Task.FromResult<WalletProfile?>(null);
 
+    public Task<Reply<int>> Lead(string agreementId, string store, DateTimeOffset expiresAt) => throw new NotSupportedException();
+
     public Task<Reply<int>> ReceiveContribution(Contribution contribution) => throw new NotSupportedException();
 
     public Task<IReadOnlyList<Contribution>> GetContributions(string agreementId) => Task.FromResult<IReadOnlyList<Contribution>>([]);

@@ -19,7 +19,7 @@ namespace OrleansSettlement.Service.Tests.Flow;
 public sealed class FlowFixture : IAsyncLifetime
 {
     public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromSeconds(6);
-    public static readonly TimeSpan VoteTimeout = TimeSpan.FromSeconds(40);
+    public static readonly TimeSpan VoteTimeout = TimeSpan.FromSeconds(20);
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(2);
 
     /// <summary>The admin token the API accepts in tests (its SHA-256 is configured, never the token itself).</summary>
@@ -64,27 +64,38 @@ public sealed class FlowFixture : IAsyncLifetime
 
     /// <summary>
     /// Stops the silo and starts a new one on the same storage and cluster (new ports). Nothing held in memory survives:
-    /// votes, timers and activations are gone; persisted state and reminders carry the flow on.
+    /// votes, timers and activations are gone; persisted state and reminders carry the flow on. Returns when the API's
+    /// Orleans client reaches the new silo (<c>/health/ready</c> answers 200), so the next request over HTTP is served.
     /// </summary>
     public async Task RestartSiloAsync()
     {
-        if (_silo is not null)
-        {
-            // A short stop: activations are not given time to finish their work.
-            using var hurry = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            try
-            {
-                await _silo.StopAsync(hurry.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            _silo.Dispose();
-        }
-
+        await StopSiloAsync().ConfigureAwait(false);
         _silo = StartSilo();
         await _silo.StartAsync().ConfigureAwait(false);
+        using var http = new HttpClient { BaseAddress = ApiAddress };
+        await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the silo at once (activations are not given time to finish their work); <see cref="RestartSiloAsync"/>
+    /// starts a new one.</summary>
+    public async Task StopSiloAsync()
+    {
+        if (_silo is null)
+        {
+            return;
+        }
+
+        using var hurry = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            await _silo.StopAsync(hurry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _silo.Dispose();
+        _silo = null;
     }
 
     public async Task DisposeAsync()
