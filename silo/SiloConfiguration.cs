@@ -76,6 +76,10 @@ public static class SiloConfiguration
 
         // The grains' own options (sections "Banking" and "Checkout") and the clock they read.
         silo.Services.AddBankingGrains(configuration);
+
+        // The note signer per bank: Signing:Institutions:{institution} (Kind=KeyVault, VaultUri, KeyName[, KeyVersion]) or
+        // the development signer (keys in grain state) when a bank has no such section.
+        silo.Services.TryAddSingleton<INoteKeySource>(sp => new ConfiguredNoteKeySource(configuration, sp));
         silo.Services.AddCheckoutGrains(configuration);
 
         silo.Services.AddSingleton(new SiloStartupSummary(cluster, endpoints, storage.Describe()));

@@ -41,6 +41,20 @@ internal static class InstitutionEndpoints
             .Produces<JwksResponse>()
             .Documented(Access.Public, isPost: false, ProtocolErrorCode.UnknownInstitution);
 
+        group.MapPost("/{institution}/keys/rotate", RotateNoteKey)
+            .WithName("RotateNoteKey")
+            .WithSummary("Make a new note-issuing key version active (operator).")
+            .WithDescription("New notes are signed with the new version; the previous active version becomes retired and its notes still verify until they expire. No body. With a Key Vault signer the key must have been rotated in the vault first (the route adopts the vault's current version; invalid_field when it is already known). Stores, banks and the JWKS see the change within the profile caches' lifetimes (Banking:ProfileCacheLifetime, 30 s by default; a checkout's institution directory, 1 min). The Idempotency-Key makes a retry safe: one rotation per key.")
+            .Produces<InstitutionResponse>()
+            .Documented(Access.Operator, isPost: true, ProtocolErrorCode.UnknownInstitution, ProtocolErrorCode.InvalidField);
+
+        group.MapPost("/{institution}/keys/{kid}/revoke", RevokeNoteKey)
+            .WithName("RevokeNoteKey")
+            .WithSummary("Revoke a retired note-issuing key version (operator).")
+            .WithDescription("Notes signed with the revoked version stop verifying: the store refuses them at S3 (unknown_key), the bank votes INVALID at S8 (unknown_key) and the JWKS no longer lists it. It applies everywhere within the profile caches' lifetimes (Banking:ProfileCacheLifetime, 30 s by default; a checkout's institution directory, 1 min), so in the worst case about 1 min. The active version cannot be revoked: rotate first (invalid_field). Revoking a revoked version again returns the profile. No body.")
+            .Produces<InstitutionResponse>()
+            .Documented(Access.Operator, isPost: true, ProtocolErrorCode.UnknownInstitution, ProtocolErrorCode.UnknownKey, ProtocolErrorCode.InvalidField);
+
         group.MapPost("/{institution}/accounts", OpenAccount)
             .WithName("OpenAccount")
             .WithSummary("Open an account owned by a wallet or a store (operator).")
@@ -108,6 +122,29 @@ internal static class InstitutionEndpoints
         {
             var profile = await Profile(api, institution).ConfigureAwait(false);
             return profile is null ? UnknownInstitution(http, institution) : ApiAnswer.Ok(JwksResponse.From(profile));
+        });
+
+    private static Task<IResult> RotateNoteKey(HttpContext http, string institution, [FromServices] ApiPipeline api) =>
+        api.PostAsync(http, (auth, request) => auth.Operator(request.Http, institution), request =>
+            request.RunOnceAsync(async _ =>
+            {
+                var reply = await api.Grains.GetGrain<IInstitutionGrain>(institution).RotateNoteKey().ConfigureAwait(false);
+                return Answers.From(http, reply, InstitutionResponse.From);
+            }));
+
+    private static Task<IResult> RevokeNoteKey(HttpContext http, string institution, string kid, [FromServices] ApiPipeline api) =>
+        api.PostAsync(http, (auth, request) => auth.Operator(request.Http, institution), async request =>
+        {
+            if (BinaryIds.Check(kid, "kid", BinaryIds.HashBytes, BinaryIds.HashBytes) is { IsOk: false })
+            {
+                return request.Refuse(ProtocolErrorCode.UnknownKey, $"institution '{institution}' has no note key '{Truncate(kid)}'.");
+            }
+
+            return await request.RunOnceAsync(async _ =>
+            {
+                var reply = await api.Grains.GetGrain<IInstitutionGrain>(institution).RevokeNoteKey(kid).ConfigureAwait(false);
+                return Answers.From(http, reply, InstitutionResponse.From);
+            }).ConfigureAwait(false);
         });
 
     private static Task<IResult> OpenAccount(HttpContext http, string institution, [FromServices] ApiPipeline api) =>

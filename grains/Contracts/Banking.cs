@@ -50,6 +50,17 @@ public interface IInstitutionGrain : IGrainWithStringKey
     /// <summary>The profile, or null when the institution does not exist.</summary>
     [Alias("GetProfile"), ReadOnly]
     Task<InstitutionProfile?> GetProfile();
+
+    /// <summary>Makes a new note key version active; the active one becomes <see cref="KeyStatus.Retired"/> (its notes
+    /// still verify until they expire). Returns the profile with every key version.</summary>
+    [Alias("RotateNoteKey")]
+    Task<Reply<InstitutionProfile>> RotateNoteKey();
+
+    /// <summary>Revokes a retired note key version: its notes stop verifying (everywhere within the profile caches'
+    /// lifetimes). The active version cannot be revoked (rotate first): <c>invalid_field</c>; an unknown kid is
+    /// <c>unknown_key</c>. Revoking a revoked key again returns the profile.</summary>
+    [Alias("RevokeNoteKey")]
+    Task<Reply<InstitutionProfile>> RevokeNoteKey(string kid);
 }
 
 /// <summary>Who owns an account: a wallet (by wallet id) or a store (by store name).</summary>

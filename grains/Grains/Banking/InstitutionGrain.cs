@@ -24,6 +24,19 @@ public sealed class StoredKey
 
     [Id(4)]
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The key's identifier where it is held outside the service (a Key Vault key version URI), or null for a
+    /// development key whose private JWK is <see cref="PrivateJwkJson"/>.</summary>
+    [Id(5)]
+    public string? ExternalKeyId { get; set; }
+
+    /// <summary>When the key stopped being active (rotation), if it did.</summary>
+    [Id(6)]
+    public DateTimeOffset? RetiredAt { get; set; }
+
+    /// <summary>When the key was revoked, if it was.</summary>
+    [Id(7)]
+    public DateTimeOffset? RevokedAt { get; set; }
 }
 
 [GenerateSerializer, Alias("osettle.banking.InstitutionState")]
@@ -95,12 +108,12 @@ public sealed partial class InstitutionGrain(
         }
 
         var now = Timestamps.Truncate(BankingServices.Clock(ServiceProvider).GetUtcNow());
-        var noteKey = DevelopmentKeys.Generate();
+        var noteKey = await NoteKeySources.Resolve(ServiceProvider).CreateNoteKeyAsync(institution, []).ConfigureAwait(true);
         var messagingKey = DevelopmentKeys.Generate();
         State.DisplayName = displayName;
         State.CreatedAt = now;
         State.OperatorTokenHash = operatorTokenHash;
-        State.NoteKeys = [new StoredKey { Kid = noteKey.Kid, PrivateJwkJson = noteKey.PrivateJwkJson, PublicJwkJson = noteKey.PublicJwkJson, Status = KeyStatus.Active, CreatedAt = now }];
+        State.NoteKeys = [Stored(noteKey, now)];
         State.MessagingKey = new StoredKey { Kid = messagingKey.Kid, PrivateJwkJson = messagingKey.PrivateJwkJson, PublicJwkJson = messagingKey.PublicJwkJson, Status = KeyStatus.Active, CreatedAt = now };
         try
         {
@@ -129,8 +142,93 @@ public sealed partial class InstitutionGrain(
             return Task.FromResult<InstitutionKeyMaterial?>(null);
         }
 
-        var noteKeys = State.NoteKeys.Select(k => new NoteKeyMaterial(k.Kid, k.PrivateJwkJson, k.Status)).ToList();
+        var noteKeys = State.NoteKeys.Select(k => new NoteKeyMaterial(k.Kid, k.PrivateJwkJson, k.Status, k.ExternalKeyId)).ToList();
         return Task.FromResult<InstitutionKeyMaterial?>(new InstitutionKeyMaterial(noteKeys, messaging.Kid, messaging.PrivateJwkJson));
+    }
+
+    public async Task<Reply<InstitutionProfile>> RotateNoteKey()
+    {
+        var institution = this.GetPrimaryKeyString();
+        if (!Exists)
+        {
+            return Reply<InstitutionProfile>.Fail(ProtocolErrorCode.UnknownInstitution, $"institution '{institution}' does not exist.");
+        }
+
+        var known = State.NoteKeys.Select(k => k.Kid).ToList();
+        var fresh = await NoteKeySources.Resolve(ServiceProvider).CreateNoteKeyAsync(institution, known).ConfigureAwait(true);
+        if (known.Contains(fresh.Kid, StringComparer.Ordinal))
+        {
+            return Reply<InstitutionProfile>.Fail(ProtocolErrorCode.InvalidField, $"the key source of institution '{institution}' has no new key version (with Key Vault: rotate the key in the vault first); the active key is unchanged.");
+        }
+
+        var now = Timestamps.Truncate(BankingServices.Clock(ServiceProvider).GetUtcNow());
+        var retired = new List<string>();
+        foreach (var key in State.NoteKeys.Where(k => k.Status == KeyStatus.Active))
+        {
+            key.Status = KeyStatus.Retired;
+            key.RetiredAt = now;
+            retired.Add(key.Kid);
+        }
+
+        State.NoteKeys.Add(Stored(fresh, now));
+        await WriteAsync().ConfigureAwait(true);
+        LogRotated(logger, institution, fresh.Kid, string.Join(",", retired));
+        return Reply<InstitutionProfile>.Ok(Profile());
+    }
+
+    public async Task<Reply<InstitutionProfile>> RevokeNoteKey(string kid)
+    {
+        var institution = this.GetPrimaryKeyString();
+        if (!Exists)
+        {
+            return Reply<InstitutionProfile>.Fail(ProtocolErrorCode.UnknownInstitution, $"institution '{institution}' does not exist.");
+        }
+
+        var key = State.NoteKeys.FirstOrDefault(k => string.Equals(k.Kid, kid, StringComparison.Ordinal));
+        if (key is null)
+        {
+            return Reply<InstitutionProfile>.Fail(ProtocolErrorCode.UnknownKey, $"institution '{institution}' has no note key '{Shorten(kid)}'.");
+        }
+
+        switch (key.Status)
+        {
+            case KeyStatus.Revoked:
+                return Reply<InstitutionProfile>.Ok(Profile());
+            case KeyStatus.Active:
+                return Reply<InstitutionProfile>.Fail(ProtocolErrorCode.InvalidField, $"note key {kid} is the active key of institution '{institution}': rotate first, then revoke it.");
+        }
+
+        key.Status = KeyStatus.Revoked;
+        key.RevokedAt = Timestamps.Truncate(BankingServices.Clock(ServiceProvider).GetUtcNow());
+        await WriteAsync().ConfigureAwait(true);
+        LogRevoked(logger, institution, kid);
+        return Reply<InstitutionProfile>.Ok(Profile());
+    }
+
+    private static StoredKey Stored(NewNoteKey key, DateTimeOffset now) => new()
+    {
+        Kid = key.Kid,
+        PrivateJwkJson = key.PrivateJwkJson,
+        PublicJwkJson = key.PublicJwkJson,
+        ExternalKeyId = key.ExternalKeyId,
+        Status = KeyStatus.Active,
+        CreatedAt = now,
+    };
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 64 ? text : text[..64] + "...";
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync().ConfigureAwait(true);
+        }
+        catch
+        {
+            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     private InstitutionProfile Profile() => new(
@@ -148,4 +246,10 @@ public sealed partial class InstitutionGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Institution {Institution} created with note key {NoteKeyId} and messaging key {MessagingKeyId}")]
     private static partial void LogCreated(ILogger logger, string institution, string noteKeyId, string messagingKeyId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Institution {Institution} rotated its note key: {NoteKeyId} is active, {RetiredKeyIds} retired")]
+    private static partial void LogRotated(ILogger logger, string institution, string noteKeyId, string retiredKeyIds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Institution {Institution} revoked its note key {NoteKeyId}")]
+    private static partial void LogRevoked(ILogger logger, string institution, string noteKeyId);
 }

@@ -14,9 +14,10 @@ namespace OrleansSettlement.Grains.Banking;
 public sealed record NoteKeyMaterial(
     [property: Id(0)] string Kid,
     [property: Id(1)] string PrivateJwkJson,
-    [property: Id(2)] KeyStatus Status)
+    [property: Id(2)] KeyStatus Status,
+    [property: Id(3)] string? ExternalKeyId = null)
 {
-    public override string ToString() => $"NoteKeyMaterial {{ Kid = {Kid}, Status = {Status} }}";
+    public override string ToString() => $"NoteKeyMaterial {{ Kid = {Kid}, Status = {Status}, ExternalKeyId = {ExternalKeyId} }}";
 }
 
 /// <summary>Every private key of an institution: its note key versions and its messaging key (verification results).</summary>

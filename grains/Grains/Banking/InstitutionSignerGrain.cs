@@ -141,7 +141,7 @@ public sealed partial class InstitutionSignerGrain(ILogger<InstitutionSignerGrai
 
         var material = await GrainFactory.GetGrain<IInstitutionKeysGrain>(this.GetPrimaryKeyString()).GetKeyMaterial().ConfigureAwait(true);
         _ring?.Dispose();
-        _ring = material is null ? null : KeyRing.Open(material);
+        _ring = material is null ? null : KeyRing.Open(this.GetPrimaryKeyString(), material, NoteKeySources.Resolve(ServiceProvider));
         _loadedAt = now;
         return _ring;
     }
@@ -170,12 +170,12 @@ public sealed partial class InstitutionSignerGrain(ILogger<InstitutionSignerGrai
 
         public string MessagingKid { get; }
 
-        public static KeyRing Open(InstitutionKeyMaterial material)
+        public static KeyRing Open(string institution, InstitutionKeyMaterial material, INoteKeySource source)
         {
             var noteKeys = new Dictionary<string, (ISigner, KeyStatus)>(StringComparer.Ordinal);
             foreach (var key in material.NoteKeys)
             {
-                noteKeys[key.Kid] = (DevelopmentKeys.OpenSigner(key.PrivateJwkJson), key.Status);
+                noteKeys[key.Kid] = (source.OpenNoteSigner(institution, key), key.Status);
             }
 
             var active = material.NoteKeys.LastOrDefault(k => k.Status == KeyStatus.Active)?.Kid;
