@@ -47,7 +47,7 @@ internal static class StoreEndpoints
             .WithDescription("The checkout fixes the store, order, total, payee and expiry; the leader (the signing wallet) names every payer with its key, bank and share. The answer carries the agreement, which every payer then accepts by signing an acceptance of its id.")
             .Accepts<ProposeAgreementRequest>(ApiAnswer.JsonMediaType)
             .Produces<CheckoutResponse>()
-            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.InvalidKey, ProtocolErrorCode.SharesDoNotSumToTotal, ProtocolErrorCode.DuplicateParticipant, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.NonPositiveAmount);
+            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.InvalidKey, ProtocolErrorCode.SharesDoNotSumToTotal, ProtocolErrorCode.DuplicateParticipant, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.UnknownWallet, ProtocolErrorCode.InvalidField);
 
         group.MapPost("/{store}/checkouts/{checkoutId}/bundle", SubmitBundle)
             .WithName("SubmitBundle")

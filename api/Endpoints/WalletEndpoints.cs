@@ -56,7 +56,7 @@ internal static class WalletEndpoints
             .Accepts<ContributionRequest>(ApiAnswer.JsonMediaType)
             .Produces<ContributionReceivedResponse>()
             .Documented(Access.Wallet, isPost: true,
-                ProtocolErrorCode.Forbidden, ProtocolErrorCode.UnknownWallet, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.NotAParticipant,
+                ProtocolErrorCode.Forbidden, ProtocolErrorCode.UnknownWallet, ProtocolErrorCode.UnknownAgreement, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.NotAParticipant,
                 ProtocolErrorCode.BadSignature, ProtocolErrorCode.MissingSignature, ProtocolErrorCode.MalformedSignature, ProtocolErrorCode.WrongPurpose,
                 ProtocolErrorCode.AgreementMismatch, ProtocolErrorCode.AgreementExpired, ProtocolErrorCode.AmountNotShare, ProtocolErrorCode.PayeeMismatch,
                 ProtocolErrorCode.InstitutionMismatch, ProtocolErrorCode.NotesMismatch, ProtocolErrorCode.NoteWrongHolder, ProtocolErrorCode.NoteWrongIssuer,
