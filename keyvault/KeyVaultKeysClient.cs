@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
@@ -70,10 +71,42 @@ public sealed class KeyVaultException : Exception
 /// <c>GET {vault}/keys/{name}[/{version}]</c> and <c>POST {vault}/keys/{name}/{version}/sign</c> with ES256, on Azure.Core's
 /// <see cref="HttpPipeline"/> with <see cref="BearerTokenAuthenticationPolicy"/> (scope <see cref="KeyVaultClientOptions.Scope"/>),
 /// its retry policy and its diagnostics (activities of the <c>Azure.*</c> sources, logs of the <c>Azure-Core</c> event source).
+/// Each operation is one activity of <see cref="ActivitySourceName"/> (<c>KeyVaultKeysClient.GetKey</c>,
+/// <c>KeyVaultKeysClient.Sign</c>, kind Client) whose children are Azure.Core's <c>Azure.Core.Http</c> request activities
+/// (one per attempt, retries included) when Azure.Core's activity source switch is on: this client turns it on unless the
+/// process set it (<see cref="EnableAzureActivitySource"/>). Tags: vault host, key name and version, the final HTTP status;
+/// never a token or a digest.
 /// </summary>
 public sealed class KeyVaultKeysClient
 {
+    /// <summary>The activity source of the client's operations.</summary>
+    public const string ActivitySourceName = "OrleansSettlement.KeyVault";
+
+    /// <summary>The AppContext switch that makes Azure.Core emit activities from its <c>Azure.*</c> activity sources.</summary>
+    public const string AzureActivitySourceSwitch = "Azure.Experimental.EnableActivitySource";
+
+    /// <summary>The environment variable Azure.Core reads when <see cref="AzureActivitySourceSwitch"/> is not set.</summary>
+    public const string AzureActivitySourceVariable = "AZURE_EXPERIMENTAL_ENABLE_ACTIVITY_SOURCE";
+
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+
     private readonly HttpPipeline _pipeline;
+
+    static KeyVaultKeysClient() => EnableAzureActivitySource();
+
+    /// <summary>
+    /// Turns Azure.Core's activity sources on (AppContext switch <see cref="AzureActivitySourceSwitch"/>) unless the process
+    /// has already chosen either way (the switch, or <see cref="AzureActivitySourceVariable"/>). Azure.Core reads it once per process, when it first creates a pipeline or a
+    /// diagnostic scope: call this at startup, before any Azure client is built (the silo does).
+    /// </summary>
+    public static void EnableAzureActivitySource()
+    {
+        if (!AppContext.TryGetSwitch(AzureActivitySourceSwitch, out _) &&
+            string.IsNullOrEmpty(Environment.GetEnvironmentVariable(AzureActivitySourceVariable)))
+        {
+            AppContext.SetSwitch(AzureActivitySourceSwitch, true);
+        }
+    }
 
     public KeyVaultKeysClient(Uri vaultUri, TokenCredential credential, KeyVaultClientOptions? options = null)
     {
@@ -89,8 +122,9 @@ public sealed class KeyVaultKeysClient
     public async Task<KeyVaultPublicKey> GetKeyAsync(string name, string? version = null, CancellationToken cancellationToken = default)
     {
         var path = version is null ? $"keys/{Escape(name)}" : $"keys/{Escape(name)}/{Escape(version)}";
+        using var activity = StartActivity("KeyVaultKeysClient.GetKey", name, version);
         using var message = Message(RequestMethod.Get, path, null);
-        var body = await SendAsync(message, "get key", name, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(message, "get key", name, activity, cancellationToken).ConfigureAwait(false);
         var key = body["key"] as JsonObject ?? throw new KeyVaultException($"Key Vault answered get key '{name}' without a key.");
         var kid = key["kid"]?.GetValue<string>() ?? throw new KeyVaultException($"Key Vault answered get key '{name}' without a key identifier.");
         var jwk = new JsonObject
@@ -127,8 +161,9 @@ public sealed class KeyVaultKeysClient
         }
 
         var request = new JsonObject { ["alg"] = "ES256", ["value"] = Base64UrlEncode(sha256Digest.Span) };
+        using var activity = StartActivity("KeyVaultKeysClient.Sign", name, version);
         using var message = Message(RequestMethod.Post, $"keys/{Escape(name)}/{Escape(version)}/sign", request);
-        var body = await SendAsync(message, "sign", name, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(message, "sign", name, activity, cancellationToken).ConfigureAwait(false);
         var value = body["value"]?.GetValue<string>() ?? throw new KeyVaultException($"Key Vault answered sign with key '{name}' without a value.");
         var signature = Base64UrlDecode(value);
         return signature.Length == Es256.SignatureLength
@@ -153,13 +188,43 @@ public sealed class KeyVaultKeysClient
         return message;
     }
 
-    private async Task<JsonObject> SendAsync(HttpMessage message, string operation, string name, CancellationToken cancellationToken)
+    private Activity? StartActivity(string operation, string name, string? version)
     {
-        await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var activity = Source.StartActivity(operation, ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("az.namespace", "Microsoft.KeyVault");
+            activity.SetTag("server.address", VaultUri.Host);
+            activity.SetTag("keyvault.key.name", name);
+            if (version is not null)
+            {
+                activity.SetTag("keyvault.key.version", version);
+            }
+        }
+
+        return activity;
+    }
+
+    private async Task<JsonObject> SendAsync(HttpMessage message, string operation, string name, Activity? activity, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetTag("error.type", exception.GetType().FullName);
+            activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            throw;
+        }
+
         var response = message.Response;
+        activity?.SetTag("http.response.status_code", response.Status);
         var text = response.Content.ToString();
         if (response.Status is < 200 or > 299)
         {
+            activity?.SetTag("error.type", response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity?.SetStatus(ActivityStatusCode.Error, $"HTTP {response.Status}");
             string? code = null;
             string? detail = null;
             try

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Hosting;
+using OrleansSettlement.KeyVault;
 
 namespace OrleansSettlement.Silo;
 
@@ -15,6 +17,9 @@ namespace OrleansSettlement.Silo;
 /// </summary>
 public static class SiloConfiguration
 {
+    /// <summary>The OTLP endpoint setting (the OpenTelemetry SDK's environment variable, read through configuration).</summary>
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     /// <summary>Configures <paramref name="silo"/> from <paramref name="configuration"/>.</summary>
     /// <remarks>
     /// Configuration: <c>ConnectionStrings:Storage</c> (or <c>Storage:TableEndpoint</c> with a managed identity),
@@ -26,6 +31,11 @@ public static class SiloConfiguration
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(configuration);
+
+        // Azure.Core's activity sources (Azure.Core.Http per request, Azure.* per client call) read their switch once per
+        // process: turn it on before the first Azure client below is built.
+        KeyVaultKeysClient.EnableAzureActivitySource();
+        AddTracing(silo.Services, configuration);
 
         var storage = StorageSettings.FromConfiguration(configuration);
         var cluster = ClusterSettings.FromConfiguration(configuration);
@@ -85,6 +95,23 @@ public static class SiloConfiguration
         silo.Services.AddSingleton(new SiloStartupSummary(cluster, endpoints, storage.Describe()));
         silo.Services.AddHostedService<SiloStartupLogger>();
         return silo;
+    }
+
+    /// <summary>
+    /// OpenTelemetry tracing of the Azure SDK's and the service's own activity sources (<c>Azure.*</c>,
+    /// <c>OrleansSettlement.*</c>: Key Vault operations and their HTTP requests among them), exported over OTLP only when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured; nothing is registered otherwise.
+    /// </summary>
+    private static void AddTracing(IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]))
+        {
+            return;
+        }
+
+        services.AddOpenTelemetry().WithTracing(tracing => tracing
+            .AddSource("Azure.*", "OrleansSettlement.*")
+            .AddOtlpExporter());
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using OrleansSettlement.KeyVault;
 using OrleansSettlement.Protocol.Crypto;
@@ -93,6 +95,55 @@ public sealed class KeyVaultClientContractTests : IAsyncLifetime
         var right = await new KeyVaultSigner(client, "k", second).SignDigestAsync(SHA256.HashData("x"u8));
 
         Assert.False(Es256.VerifyDigest(await wrong.GetPublicKeyAsync(), SHA256.HashData("x"u8), right.SignatureP1363));
+    }
+
+    [Fact]
+    public async Task EveryOperation_IsOneActivityWithItsHttpStatus_AndNoTokenInAnyTag()
+    {
+        var name = "traced-" + Guid.NewGuid().ToString("N")[..8];
+        var version = _vault.CreateKey(name);
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == KeyVaultKeysClient.ActivitySourceName || source.Name.StartsWith("Azure.", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var client = Client();
+        await client.GetKeyAsync(name);
+        var signer = new KeyVaultSigner(client, name, version);
+        await signer.SignDigestAsync(SHA256.HashData("a"u8)); // fetches the key version once, then signs
+        await signer.SignDigestAsync(SHA256.HashData("b"u8));
+        var refused = new KeyVaultKeysClient(_vault.VaultUri, new FixedTokenCredential("wrong-secret-token-value"), _vault.ClientOptions());
+        await Assert.ThrowsAsync<KeyVaultException>(() => refused.GetKeyAsync(name, version));
+
+        var ours = stopped.Where(a => a.Source.Name == KeyVaultKeysClient.ActivitySourceName && Equals(a.GetTagItem("keyvault.key.name"), name)).ToList();
+        Assert.Equal(
+            ["KeyVaultKeysClient.GetKey 200", "KeyVaultKeysClient.GetKey 200", "KeyVaultKeysClient.Sign 200", "KeyVaultKeysClient.Sign 200", "KeyVaultKeysClient.GetKey 401"],
+            ours.Select(a => $"{a.OperationName} {a.GetTagItem("http.response.status_code")}"));
+        Assert.Equal(_vault.GetKeyRequests + 1, ours.Count(a => a.OperationName == "KeyVaultKeysClient.GetKey"));
+        Assert.Equal(_vault.SignRequests, ours.Count(a => a.OperationName == "KeyVaultKeysClient.Sign"));
+        Assert.All(ours, a => Assert.Equal(ActivityKind.Client, a.Kind));
+        Assert.All(ours.Take(4), a => Assert.Equal(ActivityStatusCode.Unset, a.Status));
+        Assert.Equal(ActivityStatusCode.Error, ours[^1].Status);
+        Assert.Equal(version, ours[2].GetTagItem("keyvault.key.version"));
+        Assert.Equal(_vault.VaultUri.Host, ours[0].GetTagItem("server.address"));
+
+        // Neither our activities nor Azure.Core's request activities under them carry a token, a bearer header or a digest.
+        var ids = ours.Select(a => a.SpanId).ToHashSet();
+        var related = stopped.Where(a => ids.Contains(a.SpanId) || ids.Contains(a.ParentSpanId)).ToList();
+        foreach (var (key, value) in related.SelectMany(a => a.TagObjects))
+        {
+            var text = $"{key}={value}";
+            Assert.DoesNotContain(FakeKeyVault.Token, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("wrong-secret-token-value", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Bearer", text, StringComparison.OrdinalIgnoreCase);
+        }
+
+        var http = related.Where(a => a.Source.Name == "Azure.Core.Http").ToList();
+        Console.WriteLine($"Key Vault activities: {ours.Count} operations; Azure.Core.Http request activities under them: {http.Count} (0 when Azure.Core read its activity-source switch off before this client)");
     }
 
     private KeyVaultKeysClient Client() => new(_vault.VaultUri, new FixedTokenCredential(FakeKeyVault.Token), _vault.ClientOptions());
