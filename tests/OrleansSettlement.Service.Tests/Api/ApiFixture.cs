@@ -1,10 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 using OrleansSettlement.Api;
 using OrleansSettlement.Grains.Banking;
@@ -60,29 +57,15 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-        var ports = FreePorts.Take(2);
-        _silo = BuildSilo(_azurite.ConnectionString, ClusterId, ports[0], ports[1]);
+        _silo = BuildSilo(_azurite.ConnectionString, ClusterId);
         await _silo.StartAsync().ConfigureAwait(false);
 
-        _api = ApiHost.Build([], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Storage"] = _azurite.ConnectionString,
-                ["Orleans:ClusterId"] = ClusterId,
-                ["Api:AdminTokenSha256"] = AdminToken.Sha256,
-            });
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            if (!ServiceFixture.ShowLogs)
-            {
-                builder.Logging.ClearProviders();
-            }
-        });
+        _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 });
         await _api.StartAsync().ConfigureAwait(false);
         BaseAddress = ServiceFixture.AddressOf(_api);
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         Client = new SettlementClient(Http);
-        await WaitUntilReadyAsync().ConfigureAwait(false);
+        await ServiceFixture.WaitUntilReadyAsync(Http).ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()
@@ -106,48 +89,13 @@ public sealed class ApiFixture : IAsyncLifetime
         }
     }
 
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        var last = "(no answer)";
-        while (DateTime.UtcNow < deadline)
+    private static IHost BuildSilo(string storage, string clusterId) =>
+        TestSilo.Build(storage, clusterId, new Dictionary<string, string?>
         {
-            using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative)).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            last = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-            await Task.Delay(200).ConfigureAwait(false);
-        }
-
-        throw new TimeoutException("The API did not become ready within 60 s. Last answer: " + last);
-    }
-
-    private static IHost BuildSilo(string storage, string clusterId, int siloPort, int gatewayPort)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Storage"] = storage,
-            ["Orleans:ClusterId"] = clusterId,
-            ["Orleans:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = ChallengeLifetime.ToString("c", CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
             [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
         });
-        if (ServiceFixture.ShowLogs)
-        {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.Services.AddCheckoutGrains(builder.Configuration);
-        builder.Services.AddBankingGrains(builder.Configuration);
-        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
-        return builder.Build();
-    }
 }
 
 /// <summary>The API tests that share one running service.</summary>

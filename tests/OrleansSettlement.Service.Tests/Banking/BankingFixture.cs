@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Storage;
 using OrleansSettlement.Contracts;
@@ -37,27 +35,11 @@ public sealed class BankingFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-        var ports = FreePorts.Take(2);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Storage"] = StorageConnectionString,
-            ["Orleans:ClusterId"] = ClusterId,
-            ["Orleans:SiloPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Banking:RetryPeriod"] = "00:00:00.250",
-        });
-        if (ServiceFixture.ShowLogs)
-        {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.UseOrleans(silo =>
-        {
-            SiloConfiguration.Configure(silo, builder.Configuration);
-            silo.Services.PostConfigure<GrainTypeOptions>(options => options.Classes.RemoveWhere(IsRealPeer));
-        });
-        _silo = builder.Build();
+        _silo = TestSilo.Build(
+            StorageConnectionString,
+            ClusterId,
+            new Dictionary<string, string?> { ["Banking:RetryPeriod"] = "00:00:00.250" },
+            silo => silo.Services.PostConfigure<GrainTypeOptions>(options => options.Classes.RemoveWhere(IsRealPeer)));
         await _silo.StartAsync().ConfigureAwait(false);
     }
 

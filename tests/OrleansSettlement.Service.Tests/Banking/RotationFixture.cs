@@ -1,11 +1,6 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using OrleansSettlement.Api;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Protocol.Crypto;
@@ -43,14 +38,8 @@ public class SigningServiceFixture : IAsyncLifetime
     {
         await BeforeStartAsync().ConfigureAwait(false);
         _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-        var ports = FreePorts.Take(2);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Storage"] = _azurite.ConnectionString,
-            ["Orleans:ClusterId"] = ClusterId,
-            ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = "00:00:30",
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
             [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
@@ -61,37 +50,14 @@ public class SigningServiceFixture : IAsyncLifetime
             settings[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(settings);
-        if (ServiceFixture.ShowLogs)
-        {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.Services.AddCheckoutGrains(builder.Configuration);
-        builder.Services.AddBankingGrains(builder.Configuration);
-        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
-        ConfigureSiloServices(builder.Services);
-        _silo = builder.Build();
+        _silo = TestSilo.Build(_azurite.ConnectionString, ClusterId, settings, silo => ConfigureSiloServices(silo.Services));
         await _silo.StartAsync().ConfigureAwait(false);
 
-        _api = ApiHost.Build([], api =>
-        {
-            api.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Storage"] = _azurite.ConnectionString,
-                ["Orleans:ClusterId"] = ClusterId,
-                ["Api:AdminTokenSha256"] = AdminToken.Sha256,
-            });
-            api.WebHost.UseUrls("http://127.0.0.1:0");
-            if (!ServiceFixture.ShowLogs)
-            {
-                api.Logging.ClearProviders();
-            }
-        });
+        _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 });
         await _api.StartAsync().ConfigureAwait(false);
         Http = new HttpClient { BaseAddress = ServiceFixture.AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
         Client = new SettlementClient(Http);
-        await WaitUntilReadyAsync().ConfigureAwait(false);
+        await ServiceFixture.WaitUntilReadyAsync(Http).ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()
@@ -130,22 +96,6 @@ public class SigningServiceFixture : IAsyncLifetime
     {
     }
 
-    private async Task WaitUntilReadyAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative)).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(200).ConfigureAwait(false);
-        }
-
-        throw new TimeoutException("The API did not become ready within 60 s.");
-    }
 }
 
 /// <summary>The local-signer service of the rotation tests.</summary>

@@ -1,9 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 using OrleansSettlement.Service.Tests.Infrastructure;
 using OrleansSettlement.Silo;
@@ -120,35 +118,22 @@ public sealed class FlowFixture : IAsyncLifetime
 
     private IHost StartSilo()
     {
-        var ports = FreePorts.Take(2);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var seconds = (TimeSpan t) => t.ToString("c", CultureInfo.InvariantCulture);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Storage"] = StorageConnectionString,
-            ["Orleans:ClusterId"] = ClusterId,
-            ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
             ["Checkout:ChallengeLifetime"] = seconds(ChallengeLifetime),
             ["Checkout:VoteTimeout"] = seconds(VoteTimeout),
             ["Checkout:RetryPeriod"] = "00:00:00.5",
             ["Checkout:ReminderPeriod"] = seconds(ReminderPeriod),
             ["Banking:RetryPeriod"] = "00:00:00.5",
             ["Banking:ReminderPeriod"] = seconds(ReminderPeriod),
-        });
-        if (ServiceFixture.ShowLogs)
+        };
+        return TestSilo.Build(StorageConnectionString, ClusterId, settings, silo =>
         {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.UseOrleans(silo =>
-        {
-            SiloConfiguration.Configure(silo, builder.Configuration);
             silo.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Services.AddSingleton(Faults);
             silo.AddIncomingGrainCallFilter<FaultFilter>();
         });
-        return builder.Build();
     }
 }
 

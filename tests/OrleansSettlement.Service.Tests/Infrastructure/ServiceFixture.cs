@@ -51,8 +51,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     {
         _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
 
-        var siloPorts = FreePorts.Take(2);
-        _silo = StartSilo(siloPorts[0], siloPorts[1]);
+        _silo = TestSilo.Build(StorageConnectionString, ClusterId);
         await _silo.StartAsync().ConfigureAwait(false);
 
         _api = BuildApi(StorageConnectionString, ClusterId);
@@ -111,25 +110,6 @@ public sealed class ServiceFixture : IAsyncLifetime
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
             ?? throw new InvalidOperationException("Kestrel reports no address.");
         return new Uri(addresses.First());
-    }
-
-    private IHost StartSilo(int siloPort, int gatewayPort)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Storage"] = StorageConnectionString,
-            ["Orleans:ClusterId"] = ClusterId,
-            ["Orleans:SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        if (ShowLogs)
-        {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
-        return builder.Build();
     }
 
     internal static async Task WaitUntilReadyAsync(HttpClient api)

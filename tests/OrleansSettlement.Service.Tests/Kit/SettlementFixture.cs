@@ -1,8 +1,6 @@
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
@@ -46,8 +44,7 @@ public sealed class SettlementFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-        var ports = FreePorts.Take(2);
-        _silo = BuildSilo(_azurite.ConnectionString, ClusterId, ports[0], ports[1]);
+        _silo = BuildSilo(_azurite.ConnectionString, ClusterId);
         await _silo.StartAsync().ConfigureAwait(false);
     }
 
@@ -65,28 +62,14 @@ public sealed class SettlementFixture : IAsyncLifetime
         }
     }
 
-    private static IHost BuildSilo(string storage, string clusterId, int siloPort, int gatewayPort)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    private static IHost BuildSilo(string storage, string clusterId) =>
+        TestSilo.Build(storage, clusterId, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Storage"] = storage,
-            ["Orleans:ClusterId"] = clusterId,
-            ["Orleans:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = ChallengeLifetime.ToString("c", CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.VoteTimeout)}"] = VoteTimeout.ToString("c", CultureInfo.InvariantCulture),
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
             [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
         });
-        if (ServiceFixture.ShowLogs)
-        {
-            builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        }
-
-        builder.UseOrleans(silo => SiloConfiguration.Configure(silo, builder.Configuration));
-        return builder.Build();
-    }
 }
 
 /// <summary>The whole-flow tests that share one silo.</summary>
