@@ -220,13 +220,16 @@ public sealed class PropertyTests : IDisposable
             changed[position % changed.Length] ^= xor;
             Assert.False(Es256.Verify(_signer.PublicKey, changed, signature));
 
-            // The same at the JSON level when the flip still leaves canonical, signable JSON.
+            // The same at the JSON level when the flip still leaves signable JSON. A flip can also leave another text of
+            // the same content (an escape's hex digit in the other case: \u001f and \u001F are one character): then the
+            // canonical form, and so the signature, are unchanged, and the signature must still verify.
             var reparsed = SafeJson.ParseObject(changed);
             if (reparsed.IsOk && reparsed.Value.ContainsKey("purpose"))
             {
+                var sameContent = Jcs.Canonicalize(reparsed.Value).AsSpan().SequenceEqual(input);
                 reparsed.Value["sig"] = signed["sig"]!.GetValue<string>();
                 var error = SignedObject.Verify(reparsed.Value, _signer.PublicKey, "property");
-                Assert.NotNull(error);
+                Assert.Equal(sameContent, error is null);
             }
         }, iter: 500);
     }
