@@ -443,16 +443,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
     private async Task WriteAsync()
     {
-        try
-        {
-            await _state.WriteStateAsync().ConfigureAwait(true);
-        }
-        catch
-        {
-            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
-            DeactivateOnIdle();
-            throw;
-        }
+        await _state.WriteOrReloadAsync(this).ConfigureAwait(true);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Account {Institution}/{Account} opened for a {OwnerKind} in {Currency}")]

@@ -462,16 +462,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     private async Task WriteAsync()
     {
-        try
-        {
-            await _state.WriteStateAsync().ConfigureAwait(true);
-        }
-        catch
-        {
-            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
-            DeactivateOnIdle();
-            throw;
-        }
+        await _state.WriteOrReloadAsync(this).ConfigureAwait(true);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bank part {Institution}/{AgreementId} voted {Verdict} (reason {Reason}), holding {NoteCount} notes")]

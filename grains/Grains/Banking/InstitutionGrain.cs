@@ -115,16 +115,7 @@ public sealed partial class InstitutionGrain(
         State.OperatorTokenHash = operatorTokenHash;
         State.NoteKeys = [Stored(noteKey, now)];
         State.MessagingKey = new StoredKey { Kid = messagingKey.Kid, PrivateJwkJson = messagingKey.PrivateJwkJson, PublicJwkJson = messagingKey.PublicJwkJson, Status = KeyStatus.Active, CreatedAt = now };
-        try
-        {
-            await state.WriteStateAsync().ConfigureAwait(true);
-        }
-        catch
-        {
-            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
-            DeactivateOnIdle();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this).ConfigureAwait(true);
 
         LogCreated(logger, institution, noteKey.Kid, messagingKey.Kid);
         return Reply<InstitutionProfile>.Ok(Profile());
@@ -219,16 +210,7 @@ public sealed partial class InstitutionGrain(
 
     private async Task WriteAsync()
     {
-        try
-        {
-            await state.WriteStateAsync().ConfigureAwait(true);
-        }
-        catch
-        {
-            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
-            DeactivateOnIdle();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this).ConfigureAwait(true);
     }
 
     private InstitutionProfile Profile() => new(

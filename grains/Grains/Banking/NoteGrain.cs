@@ -187,16 +187,7 @@ public sealed partial class NoteGrain(
 
     private async Task WriteAsync()
     {
-        try
-        {
-            await state.WriteStateAsync().ConfigureAwait(true);
-        }
-        catch
-        {
-            // The stored row is unknown now: the next activation reads it again rather than trusting memory.
-            DeactivateOnIdle();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this).ConfigureAwait(true);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Note {Issuer}/{Serial} issued for {AmountMinor}")]

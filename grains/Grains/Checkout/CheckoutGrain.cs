@@ -823,16 +823,16 @@ public sealed partial class CheckoutGrain(
 
     private static TimeSpan Positive(TimeSpan span) => span > TimeSpan.Zero ? span : TimeSpan.Zero;
 
-    /// <summary>Writes the state; when the write fails, the stored state is read back so memory never runs ahead of storage.</summary>
+    /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
     private async Task Persist()
     {
         try
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
         }
         catch
         {
-            await state.ReadStateAsync();
+            // The parsed agreement may belong to the state that was not stored.
             _agreement = null;
             throw;
         }

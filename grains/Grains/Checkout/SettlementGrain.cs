@@ -428,18 +428,10 @@ public sealed partial class SettlementGrain(
         return new SettlementView(AgreementId, start.Store, start.CheckoutId, s.Stage, start.Institutions, voted, s.Decision, acknowledgements);
     }
 
-    /// <summary>Writes the state; when the write fails, the stored state is read back so memory never runs ahead of storage.</summary>
+    /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
     private async Task Persist()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Settlement {AgreementId} begun for checkout {Store}/{CheckoutId} with {Institutions} institutions")]

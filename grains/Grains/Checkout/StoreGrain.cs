@@ -118,16 +118,7 @@ public sealed partial class StoreGrain(
         s.ChallengePublicJwk = key.PublicKey.ToJson().ToJsonString();
         s.CreatedAt = Timestamps.Truncate(_time.GetUtcNow());
         s.Created = true;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            // Memory never runs ahead of storage: read back what is stored (nothing, or a concurrent creation).
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this);
 
         LogCreated(logger, StoreId, institution, account, s.ChallengeKid);
         return Reply<StoreProfile>.Ok(Profile());

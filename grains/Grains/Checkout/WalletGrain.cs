@@ -524,18 +524,10 @@ public sealed partial class WalletGrain(
         return new WalletProfile(WalletId, s.PublicJwkJson, s.Institution, s.Account, s.CreatedAt);
     }
 
-    /// <summary>Writes the state; when the write fails, the stored state is read back so memory never runs ahead of storage.</summary>
+    /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
     private async Task Persist()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wallet {Wallet} registered with {Institution}/{Account}")]

@@ -99,15 +99,6 @@ public sealed class IdempotencyGrain(
 
     private async Task WriteAsync()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            // The stored row is unknown now: read it again rather than trust memory.
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync(this);
     }
 }
