@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using OrleansSettlement.Hosting;
 
 namespace OrleansSettlement.Silo;
@@ -7,7 +9,8 @@ namespace OrleansSettlement.Silo;
 /// <summary>
 /// Where a silo listens and what address it publishes in the membership table:
 /// <c>Orleans:SiloPort</c> (default 11111), <c>Orleans:GatewayPort</c> (default 30000),
-/// <c>Orleans:AdvertisedIPAddress</c> (default 127.0.0.1, a local cluster) and
+/// <c>Orleans:AdvertisedIPAddress</c> (default 127.0.0.1, a local cluster; <c>auto</c>: this host's own IPv4 address,
+/// for containers, whose address is known only when they start) and
 /// <c>Orleans:ListenOnAnyHostAddress</c> (default false: listen on the advertised address only).
 /// Several silos run on one machine with distinct ports.
 /// </summary>
@@ -19,23 +22,25 @@ internal sealed record SiloEndpointSettings(IPAddress AdvertisedIPAddress, int S
     public static SiloEndpointSettings FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(ClusterSettings.SectionName);
-
-        var addressText = section["AdvertisedIPAddress"];
+        var addressText = configuration[ConfigurationKeys.AdvertisedIPAddress]?.Trim();
         var address = IPAddress.Loopback;
-        if (!string.IsNullOrWhiteSpace(addressText) && !IPAddress.TryParse(addressText.Trim(), out address))
+        if (string.Equals(addressText, ConfigurationKeys.AutomaticAddress, StringComparison.OrdinalIgnoreCase))
         {
-            throw new HostConfigurationException("Orleans:AdvertisedIPAddress must be an IP address, for example 127.0.0.1.");
+            address = OwnAddress();
+        }
+        else if (!string.IsNullOrEmpty(addressText) && !IPAddress.TryParse(addressText, out address))
+        {
+            throw new HostConfigurationException("Orleans:AdvertisedIPAddress must be an IP address, for example 127.0.0.1, or 'auto'.");
         }
 
-        var siloPort = Port(section, "SiloPort", DefaultSiloPort);
-        var gatewayPort = Port(section, "GatewayPort", DefaultGatewayPort);
+        var siloPort = Port(configuration, ConfigurationKeys.SiloPort, DefaultSiloPort);
+        var gatewayPort = Port(configuration, ConfigurationKeys.GatewayPort, DefaultGatewayPort);
         if (siloPort == gatewayPort)
         {
             throw new HostConfigurationException("Orleans:SiloPort and Orleans:GatewayPort must differ.");
         }
 
-        var anyText = section["ListenOnAnyHostAddress"];
+        var anyText = configuration[ConfigurationKeys.ListenOnAnyHostAddress];
         var listenOnAny = false;
         if (!string.IsNullOrWhiteSpace(anyText) && !bool.TryParse(anyText.Trim(), out listenOnAny))
         {
@@ -45,9 +50,20 @@ internal sealed record SiloEndpointSettings(IPAddress AdvertisedIPAddress, int S
         return new SiloEndpointSettings(address!, siloPort, gatewayPort, listenOnAny);
     }
 
-    private static int Port(IConfiguration section, string key, int fallback)
+    /// <summary>The first IPv4 address of a network interface that is up and not loopback (a container's own address).</summary>
+    private static IPAddress OwnAddress()
     {
-        var text = section[key];
+        var address = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(nic => nic.OperationalStatus == OperationalStatus.Up && nic.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .FirstOrDefault(candidate => candidate.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(candidate));
+        return address ?? throw new HostConfigurationException("Orleans:AdvertisedIPAddress is 'auto' but this host has no IPv4 address other than loopback.");
+    }
+
+    private static int Port(IConfiguration configuration, string key, int fallback)
+    {
+        var text = configuration[key];
         if (string.IsNullOrWhiteSpace(text))
         {
             return fallback;
@@ -55,7 +71,7 @@ internal sealed record SiloEndpointSettings(IPAddress AdvertisedIPAddress, int S
 
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
-            throw new HostConfigurationException($"Orleans:{key} must be a port number between 1 and 65535.");
+            throw new HostConfigurationException($"{key} must be a port number between 1 and 65535.");
         }
 
         return port;

@@ -8,20 +8,17 @@ namespace OrleansSettlement.Hosting;
 /// </summary>
 internal sealed record ClusterSettings(string ClusterId, string ServiceId)
 {
-    public const string SectionName = "Orleans";
-
     public static ClusterSettings FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(SectionName);
         return new ClusterSettings(
-            Identifier(section, "ClusterId", StorageNames.DefaultClusterId),
-            Identifier(section, "ServiceId", StorageNames.DefaultServiceId));
+            Identifier(configuration, ConfigurationKeys.ClusterId, StorageNames.DefaultClusterId),
+            Identifier(configuration, ConfigurationKeys.ServiceId, StorageNames.DefaultServiceId));
     }
 
-    private static string Identifier(IConfiguration section, string key, string fallback)
+    private static string Identifier(IConfiguration configuration, string key, string fallback)
     {
-        var value = section[key];
+        var value = configuration[key];
         if (string.IsNullOrWhiteSpace(value))
         {
             return fallback;
@@ -32,7 +29,7 @@ internal sealed record ClusterSettings(string ClusterId, string ServiceId)
         {
             if (!char.IsAsciiLetterOrDigit(character) && character != '-' && character != '_' && character != '.')
             {
-                throw new HostConfigurationException($"Orleans:{key} may hold only letters, digits, '-', '_' and '.'.");
+                throw new HostConfigurationException($"{key} may hold only letters, digits, '-', '_' and '.'.");
             }
         }
 

@@ -8,8 +8,8 @@ namespace OrleansSettlement.Hosting;
 /// How a host reaches Azure Storage. Two ways, chosen by configuration:
 /// a connection string (<c>ConnectionStrings:Storage</c> or <c>Storage:ConnectionString</c>; Azurite locally), or
 /// endpoints with a Microsoft Entra ID token (<c>Storage:TableEndpoint</c>, optionally <c>Storage:BlobEndpoint</c>,
-/// and <c>Storage:ManagedIdentityClientId</c> for a user-assigned managed identity) through
-/// <see cref="DefaultAzureCredential"/>, as in Azure.
+/// and the client id of a user-assigned managed identity: <c>Storage:ManagedIdentityClientId</c>, else
+/// <c>AZURE_CLIENT_ID</c>) through <see cref="DefaultAzureCredential"/>, as in Azure. Key names: <see cref="ConfigurationKeys"/>.
 /// </summary>
 /// <remarks>
 /// This file is shared by the silo and the API (the API links it), so both always agree on the configuration
@@ -18,9 +18,6 @@ namespace OrleansSettlement.Hosting;
 /// </remarks>
 internal sealed class StorageSettings
 {
-    public const string ConnectionStringName = "Storage";
-    public const string SectionName = "Storage";
-
     private readonly string? _connectionString;
     private readonly Lazy<TokenCredential>? _credential;
 
@@ -55,12 +52,14 @@ internal sealed class StorageSettings
     public static StorageSettings FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(SectionName);
-        var connectionString = NullIfBlank(configuration.GetConnectionString(ConnectionStringName))
-            ?? NullIfBlank(section["ConnectionString"]);
-        var tableEndpoint = ParseEndpoint(section, "TableEndpoint");
-        var blobEndpoint = ParseEndpoint(section, "BlobEndpoint");
-        var clientId = NullIfBlank(section["ManagedIdentityClientId"]);
+        var connectionString = NullIfBlank(configuration[ConfigurationKeys.StorageConnectionString])
+            ?? NullIfBlank(configuration[ConfigurationKeys.StorageSectionConnectionString]);
+        var tableEndpoint = ParseEndpoint(configuration, ConfigurationKeys.StorageTableEndpoint);
+        var blobEndpoint = ParseEndpoint(configuration, ConfigurationKeys.StorageBlobEndpoint);
+        // Storage:ManagedIdentityClientId, else Azure.Identity's own AZURE_CLIENT_ID (which the deployment sets once for
+        // every Azure client): an explicit null here would otherwise switch DefaultAzureCredential to the system identity.
+        var clientId = NullIfBlank(configuration[ConfigurationKeys.StorageManagedIdentityClientId])
+            ?? NullIfBlank(configuration[ConfigurationKeys.AzureClientId]);
 
         if (connectionString is not null && tableEndpoint is not null)
         {
@@ -111,9 +110,9 @@ internal sealed class StorageSettings
         return $"table endpoint {endpoint} from a connection string";
     }
 
-    private static Uri? ParseEndpoint(IConfiguration section, string key)
+    private static Uri? ParseEndpoint(IConfiguration configuration, string key)
     {
-        var text = NullIfBlank(section[key]);
+        var text = NullIfBlank(configuration[key]);
         if (text is null)
         {
             return null;
@@ -121,7 +120,7 @@ internal sealed class StorageSettings
 
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new HostConfigurationException($"Storage:{key} must be an absolute http(s) URL, for example https://account.table.core.windows.net/.");
+            throw new HostConfigurationException($"{key} must be an absolute http(s) URL, for example https://account.table.core.windows.net/.");
         }
 
         return uri;
