@@ -64,7 +64,10 @@ public static class ApiHost
 
         builder.Services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>(StorageHealthCheck.Name, tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(10))
-            .AddCheck<ClusterHealthCheck>(ClusterHealthCheck.Name, tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(10));
+            .AddCheck<ClusterHealthCheck>(ClusterHealthCheck.Name, tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(10))
+            .AddCheck<SignerHealthCheck>(SignerHealthCheck.Name, tags: [HealthEndpoints.ReadyTag], timeout: TimeSpan.FromSeconds(10));
+        // One instance for the host's life: it caches which Key Vault keys answered.
+        builder.Services.AddSingleton<SignerHealthCheck>();
 
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.SectionName));
         builder.Services.TryAddSingleton(TimeProvider.System);
