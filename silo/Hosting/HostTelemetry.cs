@@ -16,12 +16,15 @@ namespace OrleansSettlement.Hosting;
 /// </summary>
 /// <remarks>
 /// <para>Traced sources: the service's own (<c>OrleansSettlement.*</c>: checkout roots and steps, Key Vault operations),
-/// the Azure SDK's (<c>Azure.*</c>: every Table request; the Key Vault client's HTTP attempts) and Orleans' application
-/// grain calls (<c>Microsoft.Orleans.Application</c>, which carry the context from grain to grain). Metrics: every
+/// the Azure SDK's (<c>Azure.*</c>: every Table request; the Key Vault client's HTTP attempts), Orleans' grain calls
+/// (which carry the context from grain to grain; Orleans files calls to any interface whose namespace starts with
+/// "Orleans" under <c>Microsoft.Orleans.Runtime</c>, so the service's own grains are there, beside the application
+/// source) and Orleans' grain storage operations (<c>Microsoft.Orleans.Storage</c>). Metrics: every
 /// <c>OrleansSettlement.*</c> meter (checkouts, steps, storage writes, signatures, grain calls, Key Vault).</para>
 /// <para>Sampling (<see cref="TraceRootSampler"/>): a span with a parent follows its parent's decision; a span without
-/// one is kept only when it is an incoming request (kind Server) or a root the host names (the checkout root), so the
-/// Azure SDK's background traffic (membership and reminder table polling) starts no traces of its own.</para>
+/// one is kept only when it is a root the host names (the checkout root) or, in the API, an incoming HTTP request, so
+/// Orleans' and the Azure SDK's background traffic (membership probes, reminder and membership table polling) starts
+/// no traces of its own.</para>
 /// </remarks>
 internal static class HostTelemetry
 {
@@ -32,21 +35,25 @@ internal static class HostTelemetry
     public const string AzureMonitorConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>The activity sources both hosts trace.</summary>
-    public static readonly string[] TracedSources = ["OrleansSettlement.*", "Azure.*", "Microsoft.Orleans.Application"];
+    public static readonly string[] TracedSources =
+        ["OrleansSettlement.*", "Azure.*", "Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Storage"];
 
     /// <summary>The meters both hosts export.</summary>
     public static readonly string[] ExportedMeters = ["OrleansSettlement.*"];
 
     /// <summary>
     /// Registers OpenTelemetry in <paramref name="services"/> as configured; returns false (and registers nothing) when no
-    /// exporter is configured. <paramref name="rootSpanNames"/> are the parentless spans of this host worth a trace besides
-    /// incoming requests; <paramref name="tracing"/> and <paramref name="metrics"/> add the host's own instrumentation.
+    /// exporter is configured. <paramref name="rootSpanNames"/> are the parentless spans of this host worth a trace;
+    /// <paramref name="incomingRequestsAreRoots"/> keeps parentless incoming requests too (the API: a partner's request
+    /// without a traceparent; never the silo, whose parentless incoming calls are Orleans' own). <paramref name="tracing"/>
+    /// and <paramref name="metrics"/> add the host's own instrumentation.
     /// </summary>
     public static bool Add(
         IServiceCollection services,
         IConfiguration configuration,
         string serviceName,
         IReadOnlyCollection<string> rootSpanNames,
+        bool incomingRequestsAreRoots,
         Action<TracerProviderBuilder>? tracing = null,
         Action<MeterProviderBuilder>? metrics = null)
     {
@@ -83,7 +90,7 @@ internal static class HostTelemetry
             }
 
             // Last, so that it also replaces a sampler an exporter may have set (Azure Monitor's rate limiting).
-            builder.SetSampler(new TraceRootSampler(rootSpanNames));
+            builder.SetSampler(new TraceRootSampler(rootSpanNames, incomingRequestsAreRoots));
         });
         telemetry.WithMetrics(builder =>
         {
@@ -129,10 +136,11 @@ internal static class HostTelemetry
 }
 
 /// <summary>
-/// Keeps a span when its parent was kept, and a parentless span only when it is an incoming request (kind Server) or one
-/// of the named roots (the checkout root): background SDK traffic with no request behind it starts no trace.
+/// Keeps a span when its parent was kept, and a parentless span only when it is one of the named roots (the checkout
+/// root) or, when <paramref name="incomingRequestsAreRoots"/>, an incoming request (kind Server): background traffic with
+/// no request behind it starts no trace.
 /// </summary>
-internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames) : Sampler
+internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames, bool incomingRequestsAreRoots) : Sampler
 {
     private static readonly SamplingResult Keep = new(SamplingDecision.RecordAndSample);
     private static readonly SamplingResult Skip = new(SamplingDecision.Drop);
@@ -145,6 +153,6 @@ internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames
             return (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? Keep : Skip;
         }
 
-        return samplingParameters.Kind == ActivityKind.Server || rootSpanNames.Contains(samplingParameters.Name) ? Keep : Skip;
+        return (incomingRequestsAreRoots && samplingParameters.Kind == ActivityKind.Server) || rootSpanNames.Contains(samplingParameters.Name) ? Keep : Skip;
     }
 }

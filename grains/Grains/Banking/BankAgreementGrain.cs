@@ -64,7 +64,6 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
     public async Task Decide(SettlementDecision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
-        using var step = CheckoutTelemetry.Step(Steps.S10, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         try
         {
             await DecideCoreAsync(decision).ConfigureAwait(true);
@@ -216,6 +215,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     private async Task DecideCoreAsync(SettlementDecision decision)
     {
+        using var step = CheckoutTelemetry.Step(Steps.S10, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         if (!string.Equals(decision.AgreementId, AgreementId, StringComparison.Ordinal))
         {
             LogWrongAgreement(_logger, Institution, AgreementId, decision.AgreementId);
