@@ -41,7 +41,7 @@ public static class SiloConfiguration
         // Azure.Core's activity sources (Azure.Core.Http per request, Azure.* per client call) read their switch once per
         // process: turn it on before the first Azure client below is built.
         KeyVaultKeysClient.EnableAzureActivitySource();
-        HostTelemetry.Add(silo.Services, configuration, TelemetryServiceName, [CheckoutTelemetry.RootSpanName], incomingRequestsAreRoots: false);
+        HostTelemetry.Add(silo.Services, configuration, TelemetryServiceName, [CheckoutTelemetry.RootSpanName], traceEveryIncomingRequest: false);
 
         // Grain calls carry the caller's trace context (W3C traceparent in the request context), so a checkout's steps,
         // storage requests and Key Vault calls all land in the checkout's trace. Nearly free when nobody listens.

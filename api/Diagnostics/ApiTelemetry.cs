@@ -19,7 +19,7 @@ internal static class ApiTelemetry
             builder.Configuration,
             ApiHost.TelemetryServiceName,
             rootSpanNames: [],
-            incomingRequestsAreRoots: true,
+            traceEveryIncomingRequest: true,
             tracing: tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
                 .AddHttpClientInstrumentation(),

@@ -22,9 +22,9 @@ namespace OrleansSettlement.Hosting;
 /// source) and Orleans' grain storage operations (<c>Microsoft.Orleans.Storage</c>). Metrics: every
 /// <c>OrleansSettlement.*</c> meter (checkouts, steps, storage writes, signatures, grain calls, Key Vault).</para>
 /// <para>Sampling (<see cref="TraceRootSampler"/>): a span with a parent follows its parent's decision; a span without
-/// one is kept only when it is a root the host names (the checkout root) or, in the API, an incoming HTTP request, so
-/// Orleans' and the Azure SDK's background traffic (membership probes, reminder and membership table polling) starts
-/// no traces of its own.</para>
+/// one is kept only when it is a root the host names (the checkout root), so Orleans' and the Azure SDK's background
+/// traffic (membership probes, reminder and membership table polling) starts no traces of its own. The API also keeps
+/// every incoming HTTP request, whether or not its caller sampled it.</para>
 /// </remarks>
 internal static class HostTelemetry
 {
@@ -44,16 +44,16 @@ internal static class HostTelemetry
     /// <summary>
     /// Registers OpenTelemetry in <paramref name="services"/> as configured; returns false (and registers nothing) when no
     /// exporter is configured. <paramref name="rootSpanNames"/> are the parentless spans of this host worth a trace;
-    /// <paramref name="incomingRequestsAreRoots"/> keeps parentless incoming requests too (the API: a partner's request
-    /// without a traceparent; never the silo, whose parentless incoming calls are Orleans' own). <paramref name="tracing"/>
-    /// and <paramref name="metrics"/> add the host's own instrumentation.
+    /// <paramref name="traceEveryIncomingRequest"/> keeps every incoming request too, with or without a (sampled)
+    /// traceparent (the API, for partners' requests; never the silo, whose incoming calls without a sampled parent are
+    /// Orleans' own). <paramref name="tracing"/> and <paramref name="metrics"/> add the host's own instrumentation.
     /// </summary>
     public static bool Add(
         IServiceCollection services,
         IConfiguration configuration,
         string serviceName,
         IReadOnlyCollection<string> rootSpanNames,
-        bool incomingRequestsAreRoots,
+        bool traceEveryIncomingRequest,
         Action<TracerProviderBuilder>? tracing = null,
         Action<MeterProviderBuilder>? metrics = null)
     {
@@ -90,7 +90,7 @@ internal static class HostTelemetry
             }
 
             // Last, so that it also replaces a sampler an exporter may have set (Azure Monitor's rate limiting).
-            builder.SetSampler(new TraceRootSampler(rootSpanNames, incomingRequestsAreRoots));
+            builder.SetSampler(new TraceRootSampler(rootSpanNames, traceEveryIncomingRequest));
         });
         telemetry.WithMetrics(builder =>
         {
@@ -137,10 +137,11 @@ internal static class HostTelemetry
 
 /// <summary>
 /// Keeps a span when its parent was kept, and a parentless span only when it is one of the named roots (the checkout
-/// root) or, when <paramref name="incomingRequestsAreRoots"/>, an incoming request (kind Server): background traffic with
-/// no request behind it starts no trace.
+/// root): background traffic with no request behind it starts no trace. With <paramref name="traceEveryIncomingRequest"/>,
+/// an incoming request (kind Server, no parent or a remote one) is kept whatever its caller decided: a partner's
+/// sampling does not decide what the service records.
 /// </summary>
-internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames, bool incomingRequestsAreRoots) : Sampler
+internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames, bool traceEveryIncomingRequest) : Sampler
 {
     private static readonly SamplingResult Keep = new(SamplingDecision.RecordAndSample);
     private static readonly SamplingResult Skip = new(SamplingDecision.Drop);
@@ -148,11 +149,12 @@ internal sealed class TraceRootSampler(IReadOnlyCollection<string> rootSpanNames
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
     {
         var parent = samplingParameters.ParentContext;
+        var incoming = traceEveryIncomingRequest && samplingParameters.Kind == ActivityKind.Server && (parent.TraceId == default || parent.IsRemote);
         if (parent.TraceId != default)
         {
-            return (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? Keep : Skip;
+            return incoming || (parent.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? Keep : Skip;
         }
 
-        return (incomingRequestsAreRoots && samplingParameters.Kind == ActivityKind.Server) || rootSpanNames.Contains(samplingParameters.Name) ? Keep : Skip;
+        return incoming || rootSpanNames.Contains(samplingParameters.Name) ? Keep : Skip;
     }
 }

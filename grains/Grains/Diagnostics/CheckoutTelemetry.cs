@@ -15,8 +15,8 @@ namespace OrleansSettlement.Grains.Diagnostics;
 /// at all.</para>
 /// <para>The rule of <see cref="Step"/>: a step that already runs inside the checkout's trace (a grain call made from an
 /// earlier step) is a child of the current span; a step that runs in another trace (a partner's request) or in none (a
-/// timer or reminder) is a child of the stored root and carries a link to the span it runs under, so the request's own
-/// trace (its HTTP span, its grain call) is one click away. Storage (Azure.* sources) and Key Vault spans
+/// timer or reminder) is a child of the stored root and carries a link to the span it runs under (when that span is
+/// recorded), so the request's own trace (its HTTP span, its grain call) is one click away. Storage (Azure.* sources) and Key Vault spans
 /// (<c>OrleansSettlement.KeyVault</c>) are made by their clients under <see cref="Activity.Current"/>, so they descend
 /// from the step that caused them.</para>
 /// <para>Costs nothing when nobody listens: <see cref="ActivitySource.StartActivity(string, ActivityKind)"/> returns
@@ -66,7 +66,7 @@ public static class CheckoutTelemetry
         }
 
         var request = Activity.Current;
-        ActivityLink[]? links = request is null ? null : [new ActivityLink(request.Context)];
+        ActivityLink[]? links = request is { Recorded: true } ? [new ActivityLink(request.Context)] : null;
         try
         {
             // A root: the request's span must not become the parent, only a link.
@@ -133,7 +133,7 @@ public static class CheckoutTelemetry
             && (current is null || current.TraceId != rootContext.TraceId))
         {
             parent = rootContext;
-            links = current is null ? null : [new ActivityLink(current.Context)];
+            links = current is { Recorded: true } ? [new ActivityLink(current.Context)] : null;
         }
 
         var activity = Source.StartActivity(step, ActivityKind.Internal, parent, tags: null, links: links);

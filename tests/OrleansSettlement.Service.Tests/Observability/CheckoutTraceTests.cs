@@ -8,8 +8,8 @@ namespace OrleansSettlement.Service.Tests.Observability;
 
 /// <summary>
 /// The span tree of one demo-shaped group checkout (3 payers at 2 banks, the store at a third; one payer bank signs in
-/// Key Vault) run over HTTP: one root, every step S1-S10 under it, storage and Key Vault spans beneath the steps, and the
-/// partners' requests (S1, S2, S5) joined by links.
+/// Key Vault) run over HTTP, as the hosts' OpenTelemetry providers record it for export: one root, every step S1-S10
+/// under it, storage and Key Vault spans beneath the steps, and the partners' requests (S1, S2, S5) joined by links.
 /// </summary>
 [Collection(ObservabilityCollection.Name)]
 public sealed class CheckoutTraceTests(ObservabilityFixture service, ITestOutputHelper output) : IDisposable
@@ -100,7 +100,7 @@ public sealed class CheckoutTraceTests(ObservabilityFixture service, ITestOutput
         var requestTrace = spans.Finished.Where(s => s.TraceId == link.TraceId).ToList();
         var linked = Assert.Single(requestTrace, s => s.SpanId == link.SpanId);
         var ancestor = new SpanTree(requestTrace, null).NearestAncestor(linked, s => s.Source == "Microsoft.AspNetCore" && s.Kind == ActivityKind.Server);
-        Assert.True(ancestor is not null, $"{span}: the linked span {linked} has no HTTP request span above it");
+        Assert.True(ancestor is not null, $"{span}: the linked span {linked} has no HTTP request span above it; its trace: {string.Join("; ", requestTrace)}");
     }
 
     /// <summary>Parent lookups within one trace.</summary>

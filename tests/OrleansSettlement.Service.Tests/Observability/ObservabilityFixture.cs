@@ -4,16 +4,22 @@ using OrleansSettlement.KeyVault;
 using OrleansSettlement.Sdk;
 using OrleansSettlement.Service.Tests.Api;
 using OrleansSettlement.Service.Tests.Banking;
+using OrleansSettlement.Service.Tests.Infrastructure;
 using OrleansSettlement.Service.Tests.KeyVault;
+using OrleansSettlement.Silo;
 
 namespace OrleansSettlement.Service.Tests.Observability;
 
 /// <summary>
 /// The whole service (Azurite, one silo, the API on Kestrel) with one bank signing its notes in Key Vault (the local
-/// fake vault over HTTPS), so that a checkout's trace holds storage, grain-call and Key Vault spans.
+/// fake vault over HTTPS), so that a checkout's trace holds storage, grain-call and Key Vault spans. Both hosts export
+/// over OTLP, so their production telemetry (sources, sampler, instrumentation) is what decides which spans are
+/// recorded; the endpoint is a free local port where nothing listens, so nothing is received and exports fail quietly.
 /// </summary>
 public sealed class ObservabilityFixture : SigningServiceFixture
 {
+    private readonly string _otlpEndpoint = $"http://127.0.0.1:{FreePorts.Take(1)[0]}";
+
     public string VaultBank { get; } = "kv-" + Guid.NewGuid().ToString("N")[..8];
 
     private readonly SemaphoreSlim _vaultBankGate = new(1, 1);
@@ -49,8 +55,14 @@ public sealed class ObservabilityFixture : SigningServiceFixture
         _vaultBankGate.Dispose();
     }
 
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraApiSettings() =>
+    [
+        new(SiloConfiguration.OtlpEndpointSetting, _otlpEndpoint),
+    ];
+
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSiloSettings() =>
     [
+        new(SiloConfiguration.OtlpEndpointSetting, _otlpEndpoint),
         new($"{ConfiguredNoteKeySource.SectionName}:{VaultBank}:Kind", "KeyVault"),
         new($"{ConfiguredNoteKeySource.SectionName}:{VaultBank}:VaultUri", Vault.VaultUri.ToString()),
         new($"{ConfiguredNoteKeySource.SectionName}:{VaultBank}:KeyName", "notes"),

@@ -22,9 +22,10 @@ public sealed record RecordedSpan(
 }
 
 /// <summary>
-/// Records every span of every activity source in the process while alive (an in-process <see cref="ActivityListener"/>
-/// that samples everything), the way an OpenTelemetry exporter would receive them. Listeners are process-wide, so tests
-/// pick their own spans by trace id.
+/// Records the spans the process's OpenTelemetry providers record (what their exporters receive), while alive: an
+/// in-process <see cref="ActivityListener"/> that never votes in sampling itself (so the hosts' sources and sampler
+/// decide) and keeps every stopped activity marked recorded. Listeners are process-wide, so tests pick their own spans
+/// by trace id.
 /// </summary>
 public sealed class SpanCollector : IDisposable
 {
@@ -38,9 +39,15 @@ public sealed class SpanCollector : IDisposable
         _listener = new ActivityListener
         {
             ShouldListenTo = _ => true,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            SampleUsingParentId = (ref ActivityCreationOptions<string> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStarted = activity => _open.TryAdd(activity, 0),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
+            SampleUsingParentId = (ref ActivityCreationOptions<string> _) => ActivitySamplingResult.None,
+            ActivityStarted = activity =>
+            {
+                if (activity.Recorded)
+                {
+                    _open.TryAdd(activity, 0);
+                }
+            },
             ActivityStopped = Stopped,
         };
         ActivitySource.AddActivityListener(_listener);
@@ -73,6 +80,11 @@ public sealed class SpanCollector : IDisposable
     private void Stopped(Activity activity)
     {
         _open.TryRemove(activity, out _);
+        if (!activity.Recorded)
+        {
+            return;
+        }
+
         var tags = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in activity.TagObjects)
         {
