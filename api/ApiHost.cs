@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using OrleansSettlement.Api.Diagnostics;
 using OrleansSettlement.Api.Endpoints;
 using OrleansSettlement.Api.Health;
 using OrleansSettlement.Api.Hosting;
@@ -26,6 +27,9 @@ public static class ApiHost
     /// <summary>The address the API listens on when configuration names none (<c>urls</c> / <c>ASPNETCORE_URLS</c>).</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>The service name the API's telemetry carries.</summary>
+    public const string TelemetryServiceName = "osettle-api";
+
     /// <summary>Builds the application; <paramref name="configure"/> runs before any setting is read (tests add configuration there).</summary>
     /// <remarks>
     /// Configuration: <c>ConnectionStrings:Storage</c> (or <c>Storage:TableEndpoint</c> with a managed identity),
@@ -47,6 +51,7 @@ public static class ApiHost
         var storage = StorageSettings.FromConfiguration(builder.Configuration);
         var cluster = ClusterSettings.FromConfiguration(builder.Configuration);
         builder.Services.AddSingleton(storage);
+        ApiTelemetry.Add(builder);
 
         ClusterConnection.Register(builder, client =>
         {
@@ -60,6 +65,9 @@ public static class ApiHost
                 options.TableName = StorageNames.MembershipTable;
                 options.TableServiceClient = storage.CreateTableServiceClient();
             });
+
+            // Grain calls made for a request carry its trace context into the silo.
+            client.AddActivityPropagation();
         });
 
         builder.Services.AddHealthChecks()

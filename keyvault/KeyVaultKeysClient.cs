@@ -26,6 +26,7 @@ public sealed class KeyVaultClientOptions : ClientOptions
         Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
         Diagnostics.LoggedHeaderNames.Add("Retry-After");
         Diagnostics.LoggedHeaderNames.Add("x-ms-request-id");
+        AddPolicy(new KeyVaultMetrics.ThrottlePolicy(), HttpPipelinePosition.PerRetry);
     }
 }
 
@@ -124,7 +125,7 @@ public sealed class KeyVaultKeysClient
         var path = version is null ? $"keys/{Escape(name)}" : $"keys/{Escape(name)}/{Escape(version)}";
         using var activity = StartActivity("KeyVaultKeysClient.GetKey", name, version);
         using var message = Message(RequestMethod.Get, path, null);
-        var body = await SendAsync(message, "get key", name, activity, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(message, "get key", name, activity, cancellationToken, "get_key").ConfigureAwait(false);
         var key = body["key"] as JsonObject ?? throw new KeyVaultException($"Key Vault answered get key '{name}' without a key.");
         var kid = key["kid"]?.GetValue<string>() ?? throw new KeyVaultException($"Key Vault answered get key '{name}' without a key identifier.");
         var jwk = new JsonObject
@@ -163,7 +164,7 @@ public sealed class KeyVaultKeysClient
         var request = new JsonObject { ["alg"] = "ES256", ["value"] = Base64UrlEncode(sha256Digest.Span) };
         using var activity = StartActivity("KeyVaultKeysClient.Sign", name, version);
         using var message = Message(RequestMethod.Post, $"keys/{Escape(name)}/{Escape(version)}/sign", request);
-        var body = await SendAsync(message, "sign", name, activity, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(message, "sign", name, activity, cancellationToken, "sign").ConfigureAwait(false);
         var value = body["value"]?.GetValue<string>() ?? throw new KeyVaultException($"Key Vault answered sign with key '{name}' without a value.");
         var signature = Base64UrlDecode(value);
         return signature.Length == Es256.SignatureLength
@@ -205,20 +206,22 @@ public sealed class KeyVaultKeysClient
         return activity;
     }
 
-    private async Task<JsonObject> SendAsync(HttpMessage message, string operation, string name, Activity? activity, CancellationToken cancellationToken)
+    private async Task<JsonObject> SendAsync(HttpMessage message, string operation, string name, Activity? activity, CancellationToken cancellationToken, string metricOperation)
     {
         try
         {
             await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (activity is not null)
+        catch (Exception exception)
         {
-            activity.SetTag("error.type", exception.GetType().FullName);
-            activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+            KeyVaultMetrics.Operation(metricOperation, exception.GetType().Name);
+            activity?.SetTag("error.type", exception.GetType().FullName);
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             throw;
         }
 
         var response = message.Response;
+        KeyVaultMetrics.Operation(metricOperation, response.Status is >= 200 and <= 299 ? "ok" : response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
         activity?.SetTag("http.response.status_code", response.Status);
         var text = response.Content.ToString();
         if (response.Status is < 200 or > 299)

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
+using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Hosting;
 using OrleansSettlement.KeyVault;
 
@@ -18,7 +18,13 @@ namespace OrleansSettlement.Silo;
 public static class SiloConfiguration
 {
     /// <summary>The OTLP endpoint setting (the OpenTelemetry SDK's environment variable, read through configuration).</summary>
-    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string OtlpEndpointSetting = HostTelemetry.OtlpEndpointSetting;
+
+    /// <summary>The Azure Monitor (Application Insights) connection string setting.</summary>
+    public const string AzureMonitorConnectionStringSetting = HostTelemetry.AzureMonitorConnectionStringSetting;
+
+    /// <summary>The service name the silo's telemetry carries.</summary>
+    public const string TelemetryServiceName = "osettle-silo";
 
     /// <summary>Configures <paramref name="silo"/> from <paramref name="configuration"/>.</summary>
     /// <remarks>
@@ -35,7 +41,11 @@ public static class SiloConfiguration
         // Azure.Core's activity sources (Azure.Core.Http per request, Azure.* per client call) read their switch once per
         // process: turn it on before the first Azure client below is built.
         KeyVaultKeysClient.EnableAzureActivitySource();
-        AddTracing(silo.Services, configuration);
+        HostTelemetry.Add(silo.Services, configuration, TelemetryServiceName, [CheckoutTelemetry.RootSpanName], traceEveryIncomingRequest: false);
+
+        // Grain calls carry the caller's trace context (W3C traceparent in the request context), so a checkout's steps,
+        // storage requests and Key Vault calls all land in the checkout's trace. Nearly free when nobody listens.
+        silo.AddActivityPropagation();
 
         var storage = StorageSettings.FromConfiguration(configuration);
         var cluster = ClusterSettings.FromConfiguration(configuration);
@@ -97,22 +107,6 @@ public static class SiloConfiguration
         return silo;
     }
 
-    /// <summary>
-    /// OpenTelemetry tracing of the Azure SDK's and the service's own activity sources (<c>Azure.*</c>,
-    /// <c>OrleansSettlement.*</c>: Key Vault operations and their HTTP requests among them), exported over OTLP only when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured; nothing is registered otherwise.
-    /// </summary>
-    private static void AddTracing(IServiceCollection services, IConfiguration configuration)
-    {
-        if (string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]))
-        {
-            return;
-        }
-
-        services.AddOpenTelemetry().WithTracing(tracing => tracing
-            .AddSource("Azure.*", "OrleansSettlement.*")
-            .AddOtlpExporter());
-    }
 }
 
 /// <summary>What the silo logs once it has joined the cluster (no secrets).</summary>

@@ -186,7 +186,13 @@ public sealed record VerifyRequest(
     [property: Id(1)] string AgreementJson,
     [property: Id(2)] string Store,
     [property: Id(3)] IReadOnlyList<PayerPackage> Payers,
-    [property: Id(4)] IReadOnlyList<string> Institutions);
+    [property: Id(4)] IReadOnlyList<string> Institutions)
+{
+    /// <summary>The W3C traceparent of the checkout's root span (null when untraced), kept by the bank part so that its
+    /// retries (S9, S10) join the checkout's trace.</summary>
+    [Id(5)]
+    public string? TraceParent { get; init; }
+}
 
 [GenerateSerializer, Alias("osettle.DecisionKind")]
 public enum DecisionKind

@@ -236,7 +236,13 @@ public sealed record SettlementStart(
     [property: Id(3)] string CheckoutId,
     [property: Id(4)] IReadOnlyList<PayerPackage> Payers,
     [property: Id(5)] IReadOnlyList<string> Institutions,
-    [property: Id(6)] DateTimeOffset VoteDeadline);
+    [property: Id(6)] DateTimeOffset VoteDeadline)
+{
+    /// <summary>The W3C traceparent of the checkout's root span (null when untraced): the settlement grain's timers,
+    /// reminders and bank requests join the checkout's trace with it.</summary>
+    [Id(7)]
+    public string? TraceParent { get; init; }
+}
 
 [GenerateSerializer, Alias("osettle.SettlementStage")]
 public enum SettlementStage

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Protocol;
 using OrleansSettlement.Protocol.Model;
 
@@ -48,6 +49,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
     public async Task Verify(VerifyRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var step = CheckoutTelemetry.Step(Steps.S8, request.TraceParent ?? State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         try
         {
             await VerifyCoreAsync(request).ConfigureAwait(true);
@@ -106,6 +108,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             return;
         }
 
+        State.TraceParent ??= request.TraceParent;
         switch (State.Stage)
         {
             case BankPartProgress.VotedValid or BankPartProgress.VotedInvalid or BankPartProgress.Settling or BankPartProgress.Settled:
@@ -182,6 +185,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             return;
         }
 
+        using var step = CheckoutTelemetry.Step(Steps.S9, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         Reply<SettlementDecision?> reply;
         try
         {
@@ -211,6 +215,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     private async Task DecideCoreAsync(SettlementDecision decision)
     {
+        using var step = CheckoutTelemetry.Step(Steps.S10, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         if (!string.Equals(decision.AgreementId, AgreementId, StringComparison.Ordinal))
         {
             LogWrongAgreement(_logger, Institution, AgreementId, decision.AgreementId);
@@ -413,6 +418,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
     /// <summary>The timer's and the reminder's work: finish S10, or re-send a vote that was lost.</summary>
     private async Task RetryAsync()
     {
+        using var step = CheckoutTelemetry.Step(Steps.Tick, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
         if (State.Stage == BankPartProgress.Settling)
         {
             await SettleAsync().ConfigureAwait(true);

@@ -161,4 +161,9 @@ public sealed class BankAgreementState
 
     [Id(17)]
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>The W3C traceparent of the checkout's root span, from the verify request (null when untraced), so that
+    /// retries by timer or reminder join the checkout's trace.</summary>
+    [Id(18)]
+    public string? TraceParent { get; set; }
 }

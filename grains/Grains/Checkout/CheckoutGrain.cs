@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Protocol;
 using OrleansSettlement.Protocol.Crypto;
 using OrleansSettlement.Protocol.Encoding;
@@ -135,6 +136,8 @@ public sealed partial class CheckoutGrain(
             return Fail(ProtocolErrorCode.UnknownStore, $"store '{StoreId}' does not exist.");
         }
 
+        using var root = CheckoutTelemetry.StartCheckout(StoreId, CheckoutId);
+        s.TraceParent = CheckoutTelemetry.TraceParentOf(root);
         s.OrderRef = orderRef;
         s.Currency = total.Currency.Code;
         s.TotalMinor = total.AmountMinor;
@@ -144,6 +147,7 @@ public sealed partial class CheckoutGrain(
         s.OpenedAt = Timestamps.Truncate(now);
         s.Created = true;
         await Persist();
+        CheckoutMetrics.Opened.Add(1);
         LogOpened(logger, StoreId, CheckoutId, s.TotalMinor, s.Currency);
 
         ScheduleTimers();
@@ -158,6 +162,8 @@ public sealed partial class CheckoutGrain(
         {
             return Unknown();
         }
+
+        using var step = CheckoutTelemetry.Step(Steps.Propose, s.TraceParent).Tag(CheckoutTelemetry.CheckoutIdAttribute, CheckoutId);
 
         await ExpireIfDue();
         if (participants is null || participants.Count is < Agreement.MinParticipants or > Agreement.MaxParticipants)
@@ -191,7 +197,12 @@ public sealed partial class CheckoutGrain(
         }
 
         // The leader's mailbox takes S1 contributions only for agreements it leads (recorded before the checkout is).
-        var led = await GrainFactory.GetGrain<IWalletGrain>(agreement.Value.Leader).Lead(agreement.Id, StoreId, agreement.Value.ExpiresAt);
+        Reply<int> led;
+        using (CheckoutTelemetry.PassRoot(s.TraceParent))
+        {
+            led = await GrainFactory.GetGrain<IWalletGrain>(agreement.Value.Leader).Lead(agreement.Id, StoreId, agreement.Value.ExpiresAt);
+        }
+
         if (!led.IsOk)
         {
             return Reply<CheckoutView>.Fail(led.Refusal!);
@@ -213,6 +224,8 @@ public sealed partial class CheckoutGrain(
         {
             return Unknown();
         }
+
+        using var step = CheckoutTelemetry.Step(Steps.S2, s.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, s.AgreementId).Tag(CheckoutTelemetry.WalletAttribute, leaderWallet);
 
         await ExpireIfDue();
         if (s.Stage == CheckoutStage.Open)
@@ -247,10 +260,12 @@ public sealed partial class CheckoutGrain(
         var now = Now;
         if (await CheckBundle(agreement, bundle, now) is { } refused)
         {
+            step.Outcome(refused.WireCode);
             LogBundleRefused(logger, StoreId, CheckoutId, refused.WireCode);
             return Fail(refused);
         }
 
+        using var challenging = CheckoutTelemetry.Step(Steps.S4, s.TraceParent);
         var signed = await SignChallenges([.. bundle.Payers.Select(p => p.Participant.Wallet)], agreement.Id, now);
         if (!signed.TryGetValue(out var challenges, out var unsigned))
         {
@@ -294,6 +309,8 @@ public sealed partial class CheckoutGrain(
             return Unknown();
         }
 
+        using var step = CheckoutTelemetry.Step(Steps.S5, s.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, s.AgreementId).Tag(CheckoutTelemetry.WalletAttribute, wallet);
+
         await ExpireIfDue();
         var response = MessageText.Read(responseJson, "response", Response.Parse);
         if (!response.TryGetValue(out var parsed, out var unreadable))
@@ -327,11 +344,13 @@ public sealed partial class CheckoutGrain(
             return Fail(ProtocolErrorCode.NotAParticipant, $"wallet {wallet} is not a participant of agreement {agreement.Id}.");
         }
 
+        using var verification = CheckoutTelemetry.Step(Steps.S6, s.TraceParent).Tag(CheckoutTelemetry.WalletAttribute, wallet);
         var challenge = Stored(session.ChallengeJson, Challenge.Parse);
         var request = Stored(session.RequestJson, RequestInfo.Parse);
         var now = Now;
         if (Response.Check(parsed, challenge, await GetStoreKey(), participant, request.Value.Notes, receivedAt: now) is { } refused)
         {
+            verification.Outcome(refused.WireCode);
             LogResponseRefused(logger, StoreId, CheckoutId, wallet, refused.WireCode);
             return Fail(refused);
         }
@@ -349,6 +368,7 @@ public sealed partial class CheckoutGrain(
         }
 
         await Persist();
+        verification.Dispose(); // S6 ends with the response recorded; S7 is a step of its own
         if (complete)
         {
             StopTimer(ref _expiryTimer);
@@ -359,7 +379,11 @@ public sealed partial class CheckoutGrain(
         return Reply<CheckoutView>.Ok(View());
     }
 
-    public Task OnOutcome(SettlementView settlement) => ApplySettlement(settlement);
+    public async Task OnOutcome(SettlementView settlement)
+    {
+        using var step = CheckoutTelemetry.Step(Steps.Outcome, state.State.TraceParent);
+        await ApplySettlement(settlement);
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -369,6 +393,8 @@ public sealed partial class CheckoutGrain(
             await UnregisterReminder();
             return;
         }
+
+        using var step = CheckoutTelemetry.Step(Steps.Tick, s.TraceParent);
 
         if (s.Stage == CheckoutStage.Settling)
         {
@@ -425,6 +451,7 @@ public sealed partial class CheckoutGrain(
     /// <summary>S3 and what the store can check of each request and note, in the order of the protocol.</summary>
     private async Task<ProtocolError?> CheckBundle(Parsed<Agreement> agreement, Bundle bundle, DateTimeOffset now)
     {
+        using var step = CheckoutTelemetry.Step(Steps.S3, state.State.TraceParent);
         var matched = AgreementMatching.Check([.. bundle.Payers.Select(p => p.Info)], now);
         if (!matched.TryGetValue(out var matchedAgreement, out var mismatch))
         {
@@ -496,6 +523,7 @@ public sealed partial class CheckoutGrain(
     private async Task<Reply<CheckoutView>> RenewChallenges()
     {
         var s = state.State;
+        using var step = CheckoutTelemetry.Step(Steps.S4, s.TraceParent);
         var now = Now;
         var expired = s.Payers.Where(p => p.ResponseId is null && p.ChallengeExpiresAt <= now).ToList();
         if (expired.Count > 0)
@@ -570,6 +598,7 @@ public sealed partial class CheckoutGrain(
             return;
         }
 
+        using var step = CheckoutTelemetry.Step(Steps.S7, s.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, s.AgreementId);
         Reply<SettlementView> reply;
         try
         {
@@ -606,7 +635,10 @@ public sealed partial class CheckoutGrain(
         var payers = s.Payers
             .Select(p => new PayerPackage(p.Wallet, p.Institution, p.NoteJsons, p.RequestJson, p.ChallengeJson, p.ResponseJson!))
             .ToList();
-        return new SettlementStart(agreement.Id, s.AgreementJson!, StoreId, CheckoutId, payers, SettlementInstitutions(agreement.Value), s.VoteDeadline!.Value);
+        return new SettlementStart(agreement.Id, s.AgreementJson!, StoreId, CheckoutId, payers, SettlementInstitutions(agreement.Value), s.VoteDeadline!.Value)
+        {
+            TraceParent = s.TraceParent,
+        };
     }
 
     /// <summary>The institutions in the commit: every payer's and the payee's, fixed by the agreement, sorted ordinally.</summary>
@@ -742,6 +774,7 @@ public sealed partial class CheckoutGrain(
     /// <summary>The one-shot expiry timer: expires the checkout, or arms itself again if it fired early.</summary>
     private async Task ExpiryTick()
     {
+        using var step = CheckoutTelemetry.Step(Steps.Tick, state.State.TraceParent);
         StopTimer(ref _expiryTimer);
         await ExpireIfDue();
         ScheduleTimers();
@@ -750,6 +783,7 @@ public sealed partial class CheckoutGrain(
     /// <summary>After a terminal stage is stored: no more timers or reminder, and every payer's mailbox is cleared.</summary>
     private async Task Ended()
     {
+        CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         StopTimer(ref _expiryTimer);
         StopTimer(ref _beginTimer);
         await UnregisterReminder();

@@ -73,6 +73,11 @@ public sealed class CheckoutState
 
     [Id(18)]
     public List<string> AcknowledgementsSeen { get; set; } = [];
+
+    /// <summary>The W3C traceparent of the checkout's root span (null when nobody traced its opening), so that every
+    /// later step joins the checkout's trace (Diagnostics/CheckoutTelemetry.cs).</summary>
+    [Id(19)]
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>One payer of a checkout from S4 on: what it contributed, its current challenge and its answer.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Protocol;
 using OrleansSettlement.Protocol.Messages;
 using OrleansSettlement.Protocol.Model;
@@ -122,6 +123,7 @@ public sealed partial class SettlementGrain(
         s.Start = start;
         s.Stage = SettlementStage.Collecting;
         await Persist();
+        CheckoutMetrics.AgreementsInFlight.Add(1);
         LogBegun(logger, AgreementId, start.Store, start.CheckoutId, start.Institutions.Count);
 
         StartTimer();
@@ -236,6 +238,7 @@ public sealed partial class SettlementGrain(
     private async Task Tick()
     {
         var s = state.State;
+        using var step = CheckoutTelemetry.Step(Steps.Tick, s.Start?.TraceParent);
         switch (s.Stage)
         {
             case SettlementStage.Collecting when TimedOut():
@@ -279,6 +282,7 @@ public sealed partial class SettlementGrain(
         s.Stage = SettlementStage.Completed;
         s.CompletedAt = Timestamps.Truncate(_time.GetUtcNow());
         await Persist();
+        CheckoutMetrics.AgreementsInFlight.Add(-1);
         LogCompleted(logger, AgreementId, s.Decision!.Kind);
         StopTimer();
         TellCheckout();
@@ -291,7 +295,7 @@ public sealed partial class SettlementGrain(
         foreach (var institution in Due(institutions, force))
         {
             var payers = start.Payers.Where(p => string.Equals(p.Institution, institution, StringComparison.Ordinal)).ToList();
-            var request = new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions);
+            var request = new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions) { TraceParent = start.TraceParent };
             Send(institution, "Verify", part => part.Verify(request));
         }
     }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Protocol;
 using OrleansSettlement.Protocol.Crypto;
 using OrleansSettlement.Protocol.Messages;
@@ -109,7 +110,7 @@ public sealed partial class WalletGrain(
                 return await Refuse(changed, ProtocolErrorCode.InvalidField, $"wallet {WalletId} leads {MaxMailboxAgreements} open agreements already; finish or let one expire first.");
             }
 
-            s.Leading.Add(new LedAgreement { AgreementId = agreementId, Store = store, ExpiresAt = expiresAt });
+            s.Leading.Add(new LedAgreement { AgreementId = agreementId, Store = store, ExpiresAt = expiresAt, TraceParent = CheckoutTelemetry.RootFromCaller() });
             changed = true;
         }
 
@@ -137,6 +138,8 @@ public sealed partial class WalletGrain(
         }
 
         var (agreement, entry) = received;
+        var led = s.Leading.Find(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal));
+        using var step = CheckoutTelemetry.Step(Steps.S1, led?.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, agreement.Id).Tag(CheckoutTelemetry.WalletAttribute, entry.Wallet);
         var now = _time.GetUtcNow();
         var changed = PruneExpired(now);
 

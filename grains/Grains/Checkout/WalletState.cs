@@ -130,4 +130,9 @@ public sealed class LedAgreement
 
     [Id(2)]
     public string Store { get; set; } = "";
+
+    /// <summary>The W3C traceparent of the checkout's root span (null when untraced), so that S1 contributions join the
+    /// checkout's trace.</summary>
+    [Id(3)]
+    public string? TraceParent { get; set; }
 }

@@ -53,7 +53,13 @@ public class SigningServiceFixture : IAsyncLifetime
         _silo = TestSilo.Build(_azurite.ConnectionString, ClusterId, settings, silo => ConfigureSiloServices(silo.Services));
         await _silo.StartAsync().ConfigureAwait(false);
 
-        _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 });
+        var apiSettings = new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 };
+        foreach (var (key, value) in ExtraApiSettings())
+        {
+            apiSettings[key] = value;
+        }
+
+        _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, apiSettings);
         await _api.StartAsync().ConfigureAwait(false);
         Http = new HttpClient { BaseAddress = ServiceFixture.AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
         Client = new SettlementClient(Http);
@@ -90,6 +96,9 @@ public class SigningServiceFixture : IAsyncLifetime
 
     /// <summary>More silo configuration.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSiloSettings() => [];
+
+    /// <summary>More API configuration.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraApiSettings() => [];
 
     /// <summary>More silo services (registered after the silo's own).</summary>
     protected virtual void ConfigureSiloServices(IServiceCollection services)
