@@ -117,6 +117,7 @@ public static class ApiHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
+        ApiDocumentation.MapReference(app);
         app.MapHealthEndpoints();
         var v1 = app.MapGroup("/v1");
         v1.MapInstitutionEndpoints();
