@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Metadata;
 using OrleansSettlement.Api.Http;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Protocol;
@@ -44,8 +45,28 @@ internal static class RouteDocExtensions
         ProtocolErrorCode.IntegerOutOfRange, ProtocolErrorCode.MissingField, ProtocolErrorCode.InvalidField, ProtocolErrorCode.UnknownField,
     ];
 
-    /// <summary>Adds the route's <see cref="RouteDoc"/> and a problem response for each status its codes map to.</summary>
+    /// <summary>
+    /// Adds the route's <see cref="RouteDoc"/> and a problem response for each status its codes map to. It is computed once
+    /// the route's other metadata is in place, so a route that takes a body (<c>Accepts</c>) also documents
+    /// <c>unsupported_media_type</c>, which routing answers for a body of another Content-Type.
+    /// </summary>
     public static RouteHandlerBuilder Documented(this RouteHandlerBuilder builder, Access access, bool isPost, params ProtocolErrorCode[] codes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Finally(endpoint =>
+        {
+            var takesBody = endpoint.Metadata.OfType<IAcceptsMetadata>().Any();
+            var all = Codes(access, isPost, takesBody, codes);
+            endpoint.Metadata.Add(new RouteDoc(access, isPost, [.. all.Select(ProtocolError.ToWireCode)]));
+            foreach (var status in all.Select(Problems.StatusOf).Append(StatusCodes.Status503ServiceUnavailable).Distinct().Order())
+            {
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ProblemBody), [Problems.MediaType]));
+            }
+        });
+        return builder;
+    }
+
+    private static List<ProtocolErrorCode> Codes(Access access, bool isPost, bool takesBody, ProtocolErrorCode[] codes)
     {
         var all = new List<ProtocolErrorCode>();
         all.AddRange(access switch
@@ -65,15 +86,13 @@ internal static class RouteDocExtensions
             }
         }
 
-        all.AddRange(codes);
-        var distinct = all.Distinct().ToList();
-        builder.WithMetadata(new RouteDoc(access, isPost, [.. distinct.Select(ProtocolError.ToWireCode)]));
-        foreach (var status in distinct.Select(Problems.StatusOf).Distinct().Order())
+        if (takesBody)
         {
-            builder.Produces<ProblemBody>(status, Problems.MediaType);
+            all.Add(ProtocolErrorCode.UnsupportedMediaType);
         }
 
-        return builder.Produces<ProblemBody>(StatusCodes.Status503ServiceUnavailable, Problems.MediaType);
+        all.AddRange(codes);
+        return [.. all.Distinct()];
     }
 }
 

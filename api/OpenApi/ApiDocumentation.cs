@@ -25,6 +25,8 @@ internal static class ApiDocumentation
     public const string BearerScheme = "bearer";
     public const string WalletSignatureScheme = "walletSignature";
 
+    private const string EmbeddedJson = "A JSON object: a signed message (docs/protocol.md, section 3) or a public JWK. Signed messages are taken as their exact text and verified in their RFC 8785 canonical form.";
+
     /// <summary>Where the interactive reference is served, in Development only.</summary>
     public const string ReferencePath = "/scalar";
 
@@ -53,7 +55,12 @@ internal static class ApiDocumentation
         if (context.JsonTypeInfo.Type == typeof(JsonElement))
         {
             schema.Type = JsonSchemaType.Object;
-            schema.Description = "A JSON object: a signed message (docs/protocol.md, section 3) or a public JWK. Signed messages are taken as their exact text and verified in their RFC 8785 canonical form.";
+            schema.Description = EmbeddedJson;
+        }
+        else if (context.JsonTypeInfo.ElementType == typeof(JsonElement) && schema.Items is null)
+        {
+            // A list of signed messages (notes): the generator leaves its items out; say they are objects.
+            schema.Items = new OpenApiSchema { Type = JsonSchemaType.Object, Description = EmbeddedJson };
         }
 
         return Task.CompletedTask;

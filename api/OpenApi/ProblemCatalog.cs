@@ -94,6 +94,7 @@ internal static class ProblemCatalog
         ["digest_mismatch"] = "Content-Digest does not match the body",
         ["payload_too_large"] = "the body is larger than the endpoint accepts",
         ["not_found"] = "no such resource",
+        ["unsupported_media_type"] = "the body was sent with a Content-Type the route does not take (it takes application/json)",
         [ServiceUnavailable] = "the API is not connected to its cluster, or the cluster is recovering; retry with the same Idempotency-Key after Retry-After seconds",
     };
 
