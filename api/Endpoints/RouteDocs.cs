@@ -80,10 +80,12 @@ internal static class RouteDocExtensions
         if (isPost)
         {
             all.AddRange(BodyCodes);
-            if (access is Access.Wallet or Access.WalletSelf or Access.NewWallet)
-            {
-                all.Add(ProtocolErrorCode.DigestMismatch);
-            }
+        }
+
+        // A signed request may carry a Content-Digest (a GET's is that of the empty body); one that does not match is refused.
+        if (access is Access.Wallet or Access.WalletSelf or Access.NewWallet or Access.StoreOrWallet)
+        {
+            all.Add(ProtocolErrorCode.DigestMismatch);
         }
 
         if (takesBody)

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using OrleansSettlement.Api.Endpoints;
 using OrleansSettlement.Protocol.Crypto;
 using OrleansSettlement.Protocol.Http;
@@ -47,6 +48,9 @@ public sealed class HostileWorld : IDisposable
     public string CheckoutId { get; private set; } = "";
 
     public string NoteKid { get; private set; } = "";
+
+    /// <summary>The key a registration (<see cref="Access.NewWallet"/>) is signed with and names in its body; it has no account.</summary>
+    public LocalSigner Registrant { get; } = LocalSigner.Generate();
 
     /// <summary>Every secret of this world: none may ever appear in an answer.</summary>
     public IEnumerable<string> Secrets => [Api.AdminToken.Token, Bank.OperatorToken.Token, OtherBank.OperatorToken.Token, Store.Token.Token, OtherStore.Token.Token];
@@ -103,11 +107,7 @@ public sealed class HostileWorld : IDisposable
                 await SignAsync(request, body, Alice.Key);
                 break;
             case Access.NewWallet:
-                using (var fresh = LocalSigner.Generate())
-                {
-                    await SignAsync(request, body, fresh);
-                }
-
+                await SignAsync(request, body, Registrant);
                 break;
         }
     }
@@ -120,12 +120,12 @@ public sealed class HostileWorld : IDisposable
 
     /// <summary>Signs <paramref name="request"/> as a wallet does (RFC 9421, see the SDK): over its method, its target URI,
     /// the Content-Digest of <paramref name="body"/> and its Idempotency-Key.</summary>
-    public static async Task SignAsync(HttpRequestMessage request, byte[]? body, ISigner signer, DateTimeOffset? created = null, string? nonce = null, string? signedTarget = null, byte[]? signedBody = null)
+    public static async Task SignAsync(HttpRequestMessage request, byte[]? body, ISigner signer, DateTimeOffset? created = null, string? nonce = null, string? signedTarget = null, byte[]? signedBody = null, string? contentDigest = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(signer);
         var uri = request.RequestUri!;
-        var digest = body is null ? null : HttpSignatures.ContentDigest(signedBody ?? body);
+        var digest = contentDigest ?? (body is null ? null : HttpSignatures.ContentDigest(signedBody ?? body));
         var idempotencyKey = request.Headers.TryGetValues(HttpSignatures.IdempotencyKeyHeader, out var keys) ? keys.First() : null;
         var parts = new SignedRequestParts(request.Method.Method, signedTarget ?? $"{uri.Scheme}://{uri.Authority}{uri.PathAndQuery}", digest, idempotencyKey);
         var (input, signature) = await HttpSignatures.SignAsync(parts, signer, created ?? DateTimeOffset.UtcNow, nonce);
@@ -138,5 +138,24 @@ public sealed class HostileWorld : IDisposable
         request.Headers.TryAddWithoutValidation(HttpSignatures.SignatureHeader, signature);
     }
 
-    public void Dispose() => Parties.Dispose();
+    /// <summary>The route as hostile requests see it: a registration's example names <see cref="Registrant"/>'s key, so
+    /// that its signature verifies and the body itself is what gets refused.</summary>
+    public ApiRoute Aim(ApiRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        if (route.Doc?.Access != Access.NewWallet || route.RequestExample is not JsonObject example || !example.ContainsKey("key"))
+        {
+            return route;
+        }
+
+        var patched = example.DeepClone().AsObject();
+        patched["key"] = Registrant.PublicKey.ToJson();
+        return route with { RequestExample = patched };
+    }
+
+    public void Dispose()
+    {
+        Parties.Dispose();
+        Registrant.Dispose();
+    }
 }
