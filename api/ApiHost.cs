@@ -106,6 +106,16 @@ public static class ApiHost
                 context.ProblemDetails.Extensions.TryAdd("code", code);
             }
 
+            // A body whose Content-Type a route does not take (routing answers 415 before the route runs).
+            if (context.ProblemDetails.Status is StatusCodes.Status415UnsupportedMediaType)
+            {
+                var code = ProtocolError.ToWireCode(ProtocolErrorCode.UnsupportedMediaType);
+                context.ProblemDetails.Type = Problems.TypeBase + code;
+                context.ProblemDetails.Title = Problems.TitleOf(code);
+                context.ProblemDetails.Detail ??= "this route takes a JSON body: send it with Content-Type: application/json (or without a Content-Type).";
+                context.ProblemDetails.Extensions.TryAdd("code", code);
+            }
+
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.Features.Get<IHttpActivityFeature>()?.Activity.Id ?? context.HttpContext.TraceIdentifier);
         });
@@ -128,6 +138,7 @@ public static class ApiHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
+        ApiDocumentation.MapReference(app);
         app.MapHealthEndpoints();
         var v1 = app.MapGroup("/v1");
         v1.MapInstitutionEndpoints();

@@ -100,6 +100,7 @@ public enum ProtocolErrorCode
     DigestMismatch,
     PayloadTooLarge,
     NotFound,
+    UnsupportedMediaType,
 }
 
 /// <summary>A business outcome that refuses something: a stable code and a sentence a person understands.</summary>

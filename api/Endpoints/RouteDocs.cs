@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Metadata;
 using OrleansSettlement.Api.Http;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Protocol;
@@ -44,8 +45,28 @@ internal static class RouteDocExtensions
         ProtocolErrorCode.IntegerOutOfRange, ProtocolErrorCode.MissingField, ProtocolErrorCode.InvalidField, ProtocolErrorCode.UnknownField,
     ];
 
-    /// <summary>Adds the route's <see cref="RouteDoc"/> and a problem response for each status its codes map to.</summary>
+    /// <summary>
+    /// Adds the route's <see cref="RouteDoc"/> and a problem response for each status its codes map to. It is computed once
+    /// the route's other metadata is in place, so a route that takes a body (<c>Accepts</c>) also documents
+    /// <c>unsupported_media_type</c>, which routing answers for a body of another Content-Type.
+    /// </summary>
     public static RouteHandlerBuilder Documented(this RouteHandlerBuilder builder, Access access, bool isPost, params ProtocolErrorCode[] codes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Finally(endpoint =>
+        {
+            var takesBody = endpoint.Metadata.OfType<IAcceptsMetadata>().Any();
+            var all = Codes(access, isPost, takesBody, codes);
+            endpoint.Metadata.Add(new RouteDoc(access, isPost, [.. all.Select(ProtocolError.ToWireCode)]));
+            foreach (var status in all.Select(Problems.StatusOf).Append(StatusCodes.Status503ServiceUnavailable).Distinct().Order())
+            {
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ProblemBody), [Problems.MediaType]));
+            }
+        });
+        return builder;
+    }
+
+    private static List<ProtocolErrorCode> Codes(Access access, bool isPost, bool takesBody, ProtocolErrorCode[] codes)
     {
         var all = new List<ProtocolErrorCode>();
         all.AddRange(access switch
@@ -59,21 +80,21 @@ internal static class RouteDocExtensions
         if (isPost)
         {
             all.AddRange(BodyCodes);
-            if (access is Access.Wallet or Access.WalletSelf or Access.NewWallet)
-            {
-                all.Add(ProtocolErrorCode.DigestMismatch);
-            }
+        }
+
+        // A signed request may carry a Content-Digest (a GET's is that of the empty body); one that does not match is refused.
+        if (access is Access.Wallet or Access.WalletSelf or Access.NewWallet or Access.StoreOrWallet)
+        {
+            all.Add(ProtocolErrorCode.DigestMismatch);
+        }
+
+        if (takesBody)
+        {
+            all.Add(ProtocolErrorCode.UnsupportedMediaType);
         }
 
         all.AddRange(codes);
-        var distinct = all.Distinct().ToList();
-        builder.WithMetadata(new RouteDoc(access, isPost, [.. distinct.Select(ProtocolError.ToWireCode)]));
-        foreach (var status in distinct.Select(Problems.StatusOf).Distinct().Order())
-        {
-            builder.Produces<ProblemBody>(status, Problems.MediaType);
-        }
-
-        return builder.Produces<ProblemBody>(StatusCodes.Status503ServiceUnavailable, Problems.MediaType);
+        return [.. all.Distinct()];
     }
 }
 

@@ -32,6 +32,8 @@ public static class Problems
             => StatusCodes.Status409Conflict,
         ProtocolErrorCode.PayloadTooLarge
             => StatusCodes.Status413PayloadTooLarge,
+        ProtocolErrorCode.UnsupportedMediaType
+            => StatusCodes.Status415UnsupportedMediaType,
         ProtocolErrorCode.MalformedJson or ProtocolErrorCode.MissingField or ProtocolErrorCode.InvalidField
             or ProtocolErrorCode.UnknownField or ProtocolErrorCode.DuplicateMember or ProtocolErrorCode.NumberNotInteger
             or ProtocolErrorCode.IntegerOutOfRange or ProtocolErrorCode.InvalidBase64Url or ProtocolErrorCode.InvalidTimestamp

@@ -46,6 +46,9 @@ public sealed class ApiFixture : IAsyncLifetime
     /// <summary>The silo's grain factory, to look behind the API (never to act instead of it).</summary>
     public IGrainFactory Grains => Silo.Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>The running API's services, to enumerate its endpoints (<c>EndpointDataSource</c>) as the app routes them.</summary>
+    public IServiceProvider ApiServices => (_api ?? throw new InvalidOperationException("The fixture has not started.")).Services;
+
     /// <summary>The silo's grain storage serializer, to decode stored rows as the silo wrote them.</summary>
     public IGrainStorageSerializer StorageSerializer => Silo.Services.GetRequiredService<IGrainStorageSerializer>();
 
