@@ -1,0 +1,19 @@
+using Orleans.Storage;
+
+namespace OrleansSettlement.Service.Tests.Invariants;
+
+/// <summary>
+/// The tests' side of the shared invariant checker (<see cref="Chaos.Invariants.SystemInvariants"/>, in the chaos
+/// library so that <c>settle chaos</c> runs the same checks): a test fails with every violation found.
+/// </summary>
+internal static class SystemInvariants
+{
+    public static async Task AssertHoldAsync(string connectionString, IGrainStorageSerializer serializer)
+    {
+        var report = await CheckAsync(connectionString, serializer).ConfigureAwait(false);
+        Assert.True(report.Violations.Count == 0, "Invariant violations:\n" + string.Join('\n', report.Violations));
+    }
+
+    public static Task<Chaos.Invariants.InvariantReport> CheckAsync(string connectionString, IGrainStorageSerializer serializer) =>
+        Chaos.Invariants.SystemInvariants.CheckAsync(connectionString, serializer);
+}
