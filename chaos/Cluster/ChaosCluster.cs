@@ -230,6 +230,14 @@ public sealed class ChaosCluster : IAsyncDisposable
             options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(20);
         });
         silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = ChaosSettings.CallTimeout);
+
+        // A scenario's grains are idle once it ends: collect them after a minute (production: 15), so a long soak's silos
+        // hold only the scenarios in flight.
+        silo.Configure<GrainCollectionOptions>(options =>
+        {
+            options.CollectionAge = TimeSpan.FromMinutes(1);
+            options.CollectionQuantum = TimeSpan.FromSeconds(20);
+        });
         silo.Services.AddSingleton(Board);
         FaultyGrainStorage.Decorate(silo.Services, StorageNames.GrainState, Board);
         silo.AddOutgoingGrainCallFilter<DuplicatingCallFilter>();

@@ -376,21 +376,26 @@ public sealed class StoredState
     }
 
     /// <summary>
-    /// The rows whose partition key starts with one of <paramref name="partitionKeyPrefixes"/> (range queries up to the prefix and "~", above every character a key holds, so the cost
-    /// follows the rows read, not the table's size). A prefix is "{service id}_{grain type}_{start of the grain key}".
+    /// The rows whose partition key starts with one of <paramref name="partitionKeyPrefixes"/>: one query of range filters
+    /// (each from the prefix up to the prefix and "~", above every character a key holds). A prefix is
+    /// "{service id}_{grain type}_{start of the grain key}".
     /// </summary>
     public static async Task<IReadOnlyList<TableEntity>> ReadAsync(string connectionString, IEnumerable<string> partitionKeyPrefixes)
     {
         ArgumentNullException.ThrowIfNull(partitionKeyPrefixes);
-        var table = new TableServiceClient(connectionString).GetTableClient(StorageNames.GrainStateTable);
+        var ranges = partitionKeyPrefixes.Distinct(StringComparer.Ordinal)
+            .Select(prefix => "(" + TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}") + ")")
+            .ToList();
         var rows = new List<TableEntity>();
-        foreach (var prefix in partitionKeyPrefixes.Distinct(StringComparer.Ordinal))
+        if (ranges.Count == 0)
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}");
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000).ConfigureAwait(false))
-            {
-                rows.Add(row);
-            }
+            return rows;
+        }
+
+        var table = new TableServiceClient(connectionString).GetTableClient(StorageNames.GrainStateTable);
+        await foreach (var row in table.QueryAsync<TableEntity>(string.Join(" or ", ranges), maxPerPage: 1000).ConfigureAwait(false))
+        {
+            rows.Add(row);
         }
 
         return rows;

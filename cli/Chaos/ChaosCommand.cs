@@ -111,13 +111,19 @@ internal static class ChaosCommand
             }
             else
             {
-                var done = 0;
+                // Plain lines for logs: a running tally every 100 scenarios, and each failure with its replay as it happens.
+                var tally = new ChaosTally();
                 var progress = new Progress<ScenarioResult>(result =>
                 {
-                    var count = Interlocked.Increment(ref done);
-                    if (!result.Ok || count % 100 == 0)
+                    var (done, line) = tally.Add(result);
+                    if (!result.Ok)
                     {
-                        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {count}/{total} done{(result.Ok ? "" : $"; scenario {result.Index} FAILED")}"));
+                        log.WriteLine($"  scenario {result.Index} FAILED ({result.Description}): replay with {result.Replay(seed)}: {result.Unfinished ?? string.Join("; ", result.Violations)}");
+                    }
+
+                    if (done % 100 == 0)
+                    {
+                        log.WriteLine($"  {line}");
                     }
                 });
                 report = await ChaosRun.RunAsync(settings, progress, ct).ConfigureAwait(false);
