@@ -28,7 +28,17 @@ public static class ChaosRun
             async (index, _) =>
             {
                 var spec = ScenarioGenerator.Generate(settings.Seed, index, settings.Silos);
-                var result = await runner.RunAsync(spec).ConfigureAwait(false);
+                ScenarioResult result;
+                try
+                {
+                    result = await runner.RunAsync(spec).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    // A failure of the runner itself is reported with the scenario's replay, never lost in a crash.
+                    result = new ScenarioResult(spec.Index, spec.Seed, spec.Kind.ToString(), spec.Describe(), [], new Dictionary<FaultKind, int>(), [], $"runner error: {exception.GetType().Name}: {exception.Message}", TimeSpan.Zero, TimeSpan.Zero);
+                }
+
                 results.Add(result);
                 progress?.Report(result);
             }).ConfigureAwait(false);

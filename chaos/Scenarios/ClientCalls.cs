@@ -37,7 +37,7 @@ public sealed class ClientCalls(ScenarioFaults faults, double duplicateRate, Tim
 
                 return await call().ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is not OutOfMemoryException and not ScenarioDriverException)
+            catch (Exception exception) when (exception is not OutOfMemoryException and not ScenarioDriverException and not CheckoutExpiredException)
             {
                 if (_clock.Elapsed > timeout)
                 {
@@ -55,9 +55,15 @@ public sealed class ClientCalls(ScenarioFaults faults, double duplicateRate, Tim
     public async Task<T> Ok<T>(Func<Task<Reply<T>>> call, string what, bool duplicate = false)
     {
         var reply = await Send(call, what, duplicate).ConfigureAwait(false);
-        return reply.IsOk
-            ? reply.Value!
-            : throw new ScenarioDriverException($"{what} was refused: {reply.Refusal!.Code}: {reply.Refusal.Detail}");
+        if (reply.IsOk)
+        {
+            return reply.Value!;
+        }
+
+        // Faults slowed the apps past the checkout's expiry: the checkout ends by expiring, which is an outcome.
+        return reply.Refusal!.Code is "agreement_expired" or "checkout_expired"
+            ? throw new CheckoutExpiredException($"{what} was refused: {reply.Refusal.Code}: {reply.Refusal.Detail}")
+            : throw new ScenarioDriverException($"{what} was refused: {reply.Refusal.Code}: {reply.Refusal.Detail}");
     }
 
     /// <summary>Whether the drive deadline has passed.</summary>
@@ -79,6 +85,24 @@ public sealed class ScenarioDriverException : Exception
     }
 
     public ScenarioDriverException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A step was refused because the checkout or its agreement expired: the driver stops, the checkout aborts.</summary>
+public sealed class CheckoutExpiredException : Exception
+{
+    public CheckoutExpiredException()
+    {
+    }
+
+    public CheckoutExpiredException(string message)
+        : base(message)
+    {
+    }
+
+    public CheckoutExpiredException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

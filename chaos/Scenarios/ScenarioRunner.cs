@@ -16,10 +16,10 @@ namespace OrleansSettlement.Chaos.Scenarios;
 public sealed class ScenarioRunner(ChaosCluster cluster)
 {
     /// <summary>A checkout's lifetime when a payer vanishes mid-challenge: it expires and aborts soon after.</summary>
-    public static readonly TimeSpan ShortCheckoutLifetime = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan ShortCheckoutLifetime = TimeSpan.FromSeconds(20);
 
     /// <summary>A checkout's lifetime in a race or a double spend, where the loser may be refused at S3 and wait for its expiry.</summary>
-    public static readonly TimeSpan ContestedCheckoutLifetime = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ContestedCheckoutLifetime = TimeSpan.FromSeconds(20);
 
     /// <summary>A checkout's lifetime otherwise: long enough for a driver slowed by faults, short enough that a checkout
     /// the driver had to give up on expires within the liveness bound.</summary>
@@ -131,6 +131,18 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
     }
 
     private async Task DriveOneAsync(ScenarioSpec spec, CheckoutDriver driver, TimeSpan lifetime, Misbehaviour? misbehaviour, ChaosPayer? vanished, ScenarioFaults faults, List<Task> background, bool withFaults)
+    {
+        try
+        {
+            await DriveStepsAsync(spec, driver, lifetime, misbehaviour, vanished, faults, background, withFaults).ConfigureAwait(false);
+        }
+        catch (CheckoutExpiredException)
+        {
+            // The checkout expired while faults slowed its apps: it aborts, which the outcome check sees.
+        }
+    }
+
+    private async Task DriveStepsAsync(ScenarioSpec spec, CheckoutDriver driver, TimeSpan lifetime, Misbehaviour? misbehaviour, ChaosPayer? vanished, ScenarioFaults faults, List<Task> background, bool withFaults)
     {
         var kill = withFaults ? spec.Faults.Kill : null;
         await driver.ProposeAsync(lifetime, id => cluster.Board.Register(id, faults)).ConfigureAwait(false);
@@ -250,13 +262,9 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
                 var rows = await StoredState.ReadAsync(cluster.StorageConnectionString, prefixes).ConfigureAwait(false);
                 return SystemInvariants.Check(new StoredState(rows, cluster.StorageSerializer)).Violations;
             }
-            catch (Azure.RequestFailedException) when (attempt < 20)
+            catch (Exception exception) when (attempt < 60 && exception is Azure.RequestFailedException or AggregateException or System.Net.Http.HttpRequestException)
             {
-                // Azurite restarting under another scenario: read again.
-                await Task.Delay(500).ConfigureAwait(false);
-            }
-            catch (System.Net.Http.HttpRequestException) when (attempt < 20)
-            {
+                // Azurite restarting under another scenario (down for up to half a minute): read again.
                 await Task.Delay(500).ConfigureAwait(false);
             }
         }

@@ -159,6 +159,13 @@ internal static class ChaosCommand
             await Console.Error.WriteLineAsync("settle chaos: interrupted.").ConfigureAwait(false);
             return Interrupted;
         }
+#pragma warning disable CA1031 // The last resort: a bug is still reported in words, never as a stack trace.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"settle chaos: internal error ({exception.GetType().Name}): {exception.Message}; replay the run with ./settle chaos --seed {seed} --scenarios {request.Scenarios}").ConfigureAwait(false);
+            return Failed;
+        }
     }
 
     private static string? Usage(ChaosRequest request) => request switch

@@ -1,9 +1,10 @@
 using Orleans.Storage;
+using Shared = OrleansSettlement.Chaos.Invariants;
 
 namespace OrleansSettlement.Service.Tests.Invariants;
 
 /// <summary>
-/// The tests' side of the shared invariant checker (<see cref="Chaos.Invariants.SystemInvariants"/>, in the chaos
+/// The tests' side of the shared invariant checker (<see cref="Shared.SystemInvariants"/>, in the chaos
 /// library so that <c>settle chaos</c> runs the same checks): a test fails with every violation found.
 /// </summary>
 internal static class SystemInvariants
@@ -14,6 +15,6 @@ internal static class SystemInvariants
         Assert.True(report.Violations.Count == 0, "Invariant violations:\n" + string.Join('\n', report.Violations));
     }
 
-    public static Task<Chaos.Invariants.InvariantReport> CheckAsync(string connectionString, IGrainStorageSerializer serializer) =>
-        Chaos.Invariants.SystemInvariants.CheckAsync(connectionString, serializer);
+    public static Task<Shared.InvariantReport> CheckAsync(string connectionString, IGrainStorageSerializer serializer) =>
+        Shared.SystemInvariants.CheckAsync(connectionString, serializer);
 }
