@@ -116,7 +116,8 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<Reply<Withdrawal>> Withdraw(string operationId, IReadOnlyList<long> denominationsMinor, string holderJwkJson);
 
     /// <summary>Credits a settled agreement's amount (S10, payee bank). Idempotent by agreement id while the
-    /// agreement is remembered; <see cref="Forget"/> is called once the caller has durably recorded the credit.</summary>
+    /// agreement is remembered: until <see cref="Forget"/>, which the caller sends once it has durably recorded the
+    /// credit, and for a duplicate window after it (so a late copy of this call credits nothing).</summary>
     [Alias("ApplyCredit")]
     Task<Reply<AccountView>> ApplyCredit(string agreementId, long amountMinor);
 

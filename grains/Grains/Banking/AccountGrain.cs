@@ -26,7 +26,9 @@ namespace OrleansSettlement.Grains.Banking;
 /// by a retry with the same operation id, by a grain timer while the grain is active, and by a reminder otherwise, so
 /// money debited always becomes notes and a retry never mints twice.
 /// </para>
-/// <para>Credits (S10) are remembered by agreement id until <see cref="Forget"/>, and for at most
+/// <para>Credits (S10) are remembered by agreement id until <see cref="Forget"/> and <see cref="DuplicateWindow"/> after it
+/// (a copy of the credit call that arrives late, after the forget, must not credit again: Orleans drops a request older
+/// than its response timeout, so a few minutes cover every copy still in flight), and for at most
 /// <see cref="CreditMemory"/> (30 days) if the forget is lost.</para>
 /// </remarks>
 public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
@@ -37,6 +39,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
     public const int MaxNotesPerWithdrawal = 64;
     public static readonly TimeSpan OperationMemory = TimeSpan.FromDays(7);
     public static readonly TimeSpan CreditMemory = TimeSpan.FromDays(30);
+    public static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(10);
 
     private const string RetryReminder = "withdraw-retry";
 
@@ -276,7 +279,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
         var now = Timestamps.Truncate(Now());
         State.BalanceMinor = balance;
-        State.Credits.RemoveAll(c => now - c.At > CreditMemory);
+        State.Credits.RemoveAll(c => now - c.At > CreditMemory || now - c.ForgottenAt > DuplicateWindow);
         State.Credits.Add(new RememberedCredit { AgreementId = agreementId, AmountMinor = amountMinor, At = now });
         await WriteAsync().ConfigureAwait(true);
         LogCredited(_logger, Institution, AccountName, agreementId, amountMinor);
@@ -285,8 +288,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
     public async Task Forget(string agreementId)
     {
-        if (State.Credits.RemoveAll(c => string.Equals(c.AgreementId, agreementId, StringComparison.Ordinal)) > 0)
+        var credit = State.Credits.Find(c => string.Equals(c.AgreementId, agreementId, StringComparison.Ordinal));
+        if (credit is { ForgottenAt: null })
         {
+            credit.ForgottenAt = Timestamps.Truncate(Now());
             await WriteAsync().ConfigureAwait(true);
         }
     }

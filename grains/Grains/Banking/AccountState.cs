@@ -67,7 +67,8 @@ public sealed class AccountOperation
     public DateTimeOffset ExpiresAt { get; set; }
 }
 
-/// <summary>A settlement credit the account remembers until the bank part has recorded it (<c>Forget</c>).</summary>
+/// <summary>A settlement credit the account remembers until the bank part has recorded it (<c>Forget</c>), and for a
+/// short while after, so that a late copy of the credit call is still recognized.</summary>
 [GenerateSerializer, Alias("osettle.banking.RememberedCredit")]
 public sealed class RememberedCredit
 {
@@ -79,6 +80,10 @@ public sealed class RememberedCredit
 
     [Id(2)]
     public DateTimeOffset At { get; set; }
+
+    /// <summary>When the bank part said it had recorded the credit; kept until <c>AccountGrain.DuplicateWindow</c> passes.</summary>
+    [Id(3)]
+    public DateTimeOffset? ForgottenAt { get; set; }
 }
 
 [GenerateSerializer, Alias("osettle.banking.AccountState")]

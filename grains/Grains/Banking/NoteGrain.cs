@@ -40,6 +40,11 @@ public sealed class NoteGrainState
 
     [Id(7)]
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Agreements that released the note (they were aborted) and when, kept for <see cref="NoteGrain.DuplicateWindow"/>
+    /// so that a late copy of such an agreement's hold is refused instead of holding the note for it again.</summary>
+    [Id(8)]
+    public Dictionary<string, DateTimeOffset> Released { get; set; } = [];
 }
 
 /// <summary>
@@ -51,6 +56,10 @@ public sealed partial class NoteGrain(
     ILogger<NoteGrain> logger)
     : Grain, INoteGrain
 {
+    /// <summary>How long a released agreement is remembered: longer than any copy of its hold can be in flight (Orleans
+    /// drops a request older than its response timeout).</summary>
+    public static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(10);
+
     private NoteGrainState State => state.State;
 
     private bool Issued => State.NoteJson is not null;
@@ -113,6 +122,13 @@ public sealed partial class NoteGrain(
             return refusal;
         }
 
+        // A hold that arrives after its agreement released the note is a late copy (found by settle chaos: it left the note
+        // held by an aborted agreement for good).
+        if (State.Released.ContainsKey(agreementId))
+        {
+            return Reply<NoteView>.Fail(ProtocolErrorCode.CheckoutClosed, $"agreement {agreementId} was aborted and released this note; it cannot hold it again.");
+        }
+
         if (State.State == NoteState.Outstanding)
         {
             State.State = NoteState.Held;
@@ -133,6 +149,13 @@ public sealed partial class NoteGrain(
 
         if (State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal))
         {
+            var now = BankingServices.Clock(ServiceProvider).GetUtcNow();
+            foreach (var old in State.Released.Where(r => now - r.Value > DuplicateWindow).Select(r => r.Key).ToList())
+            {
+                State.Released.Remove(old);
+            }
+
+            State.Released[agreementId] = now;
             State.State = NoteState.Outstanding;
             State.AgreementId = null;
             await WriteAsync().ConfigureAwait(true);

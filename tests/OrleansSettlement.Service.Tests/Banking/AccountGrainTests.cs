@@ -163,7 +163,7 @@ public sealed class AccountGrainTests(BankingFixture fixture)
     }
 
     [Fact]
-    public async Task ApplyCredit_SameAgreementTwice_CreditsOnceUntilForgotten()
+    public async Task ApplyCredit_SameAgreementTwice_CreditsOnceEvenAfterForget()
     {
         var bank = await _kit.InstitutionAsync();
         var account = _kit.Account(bank, "till");
@@ -174,9 +174,11 @@ public sealed class AccountGrainTests(BankingFixture fixture)
         Assert.Equal(1200, (await account.ApplyCredit(agreementId, 1200)).Value!.BalanceMinor);
         Assert.Equal("idempotency_key_reused", (await account.ApplyCredit(agreementId, 1300)).Refusal?.Code);
 
+        // A copy of the credit call that arrives after the bank part's forget (a retry overtaken by it: the chaos runner's
+        // reordered calls found two credits of one agreement this way) is still recognized and credits nothing.
         await account.Forget(agreementId);
-        await BankingKit.EventuallyAsync(async () => (await account.ApplyCredit(agreementId, 1)).IsOk, "the credit to be forgotten");
-        Assert.Equal(1201, (await account.Get())!.BalanceMinor);
+        Assert.Equal(1200, (await account.ApplyCredit(agreementId, 1200)).Value!.BalanceMinor);
+        Assert.Equal(1200, (await account.Get())!.BalanceMinor);
         Assert.Equal(0, (await account.Get())!.DepositedMinor);
     }
 }

@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
 using Orleans.Storage;
-using OrleansSettlement.Service.Tests.Invariants;
+using OrleansSettlement.Chaos.Invariants;
 
 namespace OrleansSettlement.Service.Tests.Banking;
 

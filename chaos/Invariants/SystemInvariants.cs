@@ -7,12 +7,13 @@ using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Protocol.Crypto;
 using OrleansSettlement.Protocol.Messages;
 
-namespace OrleansSettlement.Service.Tests.Invariants;
+namespace OrleansSettlement.Chaos.Invariants;
 
 /// <summary>
 /// The invariants of PROTOCOL-CHOICES.md, checked from the rows Azure Table storage holds (decoded with the silo's own
-/// grain storage serializer), never from the grains' own totals or answers. Every test of the whole system calls
-/// <see cref="AssertHoldAsync"/> at a quiet point (no checkout in flight) after its scenario.
+/// grain storage serializer), never from the grains' own totals or answers. Every test of the whole system checks them at
+/// a quiet point (no checkout in flight) after its scenario, and the chaos runner after every scenario (on that
+/// scenario's rows: <see cref="StoredState.ReadAsync(string, IEnumerable{string})"/>) and at the end of a run (on all).
 /// </summary>
 /// <remarks>
 /// 1. Conservation: per currency, the sum of account balances and unspent notes (held ones included) equals deposits
@@ -25,18 +26,20 @@ namespace OrleansSettlement.Service.Tests.Invariants;
 /// 4. Nothing settles without every payer's valid signatures: for each committed agreement the acceptances, requests,
 ///    notes, challenges and responses verify again here, and so does every institution's signed VALID result.
 /// </remarks>
-internal static class SystemInvariants
+public static class SystemInvariants
 {
-    public static async Task AssertHoldAsync(string connectionString, IGrainStorageSerializer serializer)
-    {
-        var report = await CheckAsync(connectionString, serializer).ConfigureAwait(false);
-        Assert.True(report.Violations.Count == 0, "Invariant violations:\n" + string.Join('\n', report.Violations));
-    }
-
+    /// <summary>Checks every row of the grain state table.</summary>
     public static async Task<InvariantReport> CheckAsync(string connectionString, IGrainStorageSerializer serializer)
     {
         var rows = await StoredState.ReadAsync(connectionString).ConfigureAwait(false);
-        var state = new StoredState(rows, serializer);
+        return Check(new StoredState(rows, serializer));
+    }
+
+    /// <summary>Checks the rows given: the whole table, or a closed world of parties (every institution, store and
+    /// agreement its checkouts involve), such as one chaos scenario's.</summary>
+    public static InvariantReport Check(StoredState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
         var violations = new List<string>();
         CheckConservation(state, violations);
         CheckNotes(state, violations);
@@ -329,10 +332,11 @@ internal static class SystemInvariants
     }
 }
 
-internal sealed record InvariantReport(IReadOnlyList<string> Violations, int Committed, int Aborted, int Notes);
+/// <summary>What a check found: every violation as a sentence, and how much it looked at.</summary>
+public sealed record InvariantReport(IReadOnlyList<string> Violations, int Committed, int Aborted, int Notes);
 
 /// <summary>Every grain's stored state, decoded from the grain state table's rows.</summary>
-internal sealed class StoredState
+public sealed class StoredState
 {
     public StoredState(IReadOnlyList<TableEntity> rows, IGrainStorageSerializer serializer)
     {
@@ -364,6 +368,32 @@ internal sealed class StoredState
         var table = new TableServiceClient(connectionString).GetTableClient(StorageNames.GrainStateTable);
         var rows = new List<TableEntity>();
         await foreach (var row in table.QueryAsync<TableEntity>(maxPerPage: 1000).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// The rows whose partition key starts with one of <paramref name="partitionKeyPrefixes"/>: one query of range filters
+    /// (each from the prefix up to the prefix and "~", above every character a key holds). A prefix is
+    /// "{service id}_{grain type}_{start of the grain key}".
+    /// </summary>
+    public static async Task<IReadOnlyList<TableEntity>> ReadAsync(string connectionString, IEnumerable<string> partitionKeyPrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(partitionKeyPrefixes);
+        var ranges = partitionKeyPrefixes.Distinct(StringComparer.Ordinal)
+            .Select(prefix => "(" + TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + "~"}") + ")")
+            .ToList();
+        var rows = new List<TableEntity>();
+        if (ranges.Count == 0)
+        {
+            return rows;
+        }
+
+        var table = new TableServiceClient(connectionString).GetTableClient(StorageNames.GrainStateTable);
+        await foreach (var row in table.QueryAsync<TableEntity>(string.Join(" or ", ranges), maxPerPage: 1000).ConfigureAwait(false))
         {
             rows.Add(row);
         }
