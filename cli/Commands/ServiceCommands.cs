@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansSettlement.Cli.Bench;
 using OrleansSettlement.Cli.Demo;
 using OrleansSettlement.Cli.Service;
 
@@ -7,5 +8,5 @@ namespace OrleansSettlement.Cli;
 /// <summary>up, demo (and later chaos, bench): commands that run or drive the service.</summary>
 internal static class ServiceCommands
 {
-    public static IEnumerable<Command> Create() => [UpCommand.Create(), DemoCommand.Create()];
+    public static IEnumerable<Command> Create() => [UpCommand.Create(), DemoCommand.Create(), BenchLauncher.Create()];
 }

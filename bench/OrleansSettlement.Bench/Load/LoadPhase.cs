@@ -19,13 +19,27 @@ internal sealed record PhaseOutcome(PhasePlan Plan, IReadOnlyList<CheckoutSample
     /// <summary>When the first arrival was due (a <see cref="Stopwatch"/> timestamp).</summary>
     public long StartedAt { get; init; }
 
-    /// <summary>Checkouts settled within the window, per second of the window (the drain after it is not counted).</summary>
+    /// <summary>
+    /// Settled checkouts per second in the window, counted from the first one that settled to the window's end (so the
+    /// first latency after the start, when nothing can have settled yet, does not dilute the rate); the drain after the
+    /// window is not counted.
+    /// </summary>
     public double CheckoutsPerSecond
     {
         get
         {
             var end = StartedAt + (long)(Window.TotalSeconds * Stopwatch.Frequency);
-            return Samples.Count(s => s.End == CheckoutEnd.Settled && s.EndedAt <= end) / Window.TotalSeconds;
+            var settled = Samples.Where(s => s.End == CheckoutEnd.Settled).Select(s => s.EndedAt).Order().ToList();
+            if (settled.Count == 0)
+            {
+                return 0;
+            }
+
+            var inWindow = settled.Count(t => t <= end);
+            var span = (double)(end - settled[0]) / Stopwatch.Frequency;
+            return inWindow >= 2 && span > 0
+                ? (inWindow - 1) / span
+                : settled.Count / ((double)(settled[^1] - StartedAt) / Stopwatch.Frequency);
         }
     }
 }
