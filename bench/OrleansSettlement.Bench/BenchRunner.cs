@@ -170,7 +170,9 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             Per(Get(BenchCounters.AppSigns)),
             Per(Get(BenchCounters.KeyVaultOps)),
             Per(Get(BenchCounters.GrainCalls)),
-            new SortedDictionary<string, double>(calls, StringComparer.Ordinal));
+            new SortedDictionary<string, double>(calls, StringComparer.Ordinal),
+            Breakdown(d, SitePrefix, Per),
+            Breakdown(d, CallPrefix, Per));
         var failures = outcome.Samples.Where(s => s.Failure is not null).GroupBy(s => s.Failure!)
             .Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList();
         return new PhaseReport(outcome.Plan.Name, outcome.Plan.Rate is { } rate ? Round(rate) : null, outcome.Plan.MaxInFlight,
@@ -179,6 +181,9 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             Ms(Percentiles.Of(latencies, 50)), Ms(Percentiles.Of(latencies, 95)), Ms(Percentiles.Of(latencies, 99)), Ms(latencies.LastOrDefault()),
             costs, failures);
     }
+
+    private static SortedDictionary<string, double> Breakdown(Dictionary<string, long> d, string prefix, Func<long, double> per) =>
+        new(d.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => per(kv.Value), StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <summary>Records every figure of <paramref name="phase"/> that cannot be what it reads (the bench then exits 1).</summary>
     private void CheckCounters(string what, StorageMode mode, PhaseReport phase)
@@ -212,6 +217,8 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     }
 
     private const string TallyPrefix = "writes.";
+    private const string SitePrefix = "sites.";
+    private const string CallPrefix = "calls.";
 
     private static Dictionary<string, long> Combined(BenchCounters counters, WriteTally tally)
     {
@@ -219,6 +226,16 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         foreach (var (kind, count) in tally.Writes())
         {
             all[TallyPrefix + kind] = count;
+        }
+
+        foreach (var (site, count) in tally.Sites())
+        {
+            all[SitePrefix + site] = count;
+        }
+
+        foreach (var (site, count) in tally.Calls())
+        {
+            all[CallPrefix + site] = count;
         }
 
         return all;

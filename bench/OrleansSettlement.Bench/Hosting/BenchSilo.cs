@@ -70,6 +70,7 @@ internal sealed class BenchSilo : IAsyncDisposable
             WrapGrainStorage(silo.Services, Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, tally);
             WrapReminderTable(silo.Services, tally);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(outcomes);
+            silo.Services.AddSingleton<IIncomingGrainCallFilter>(new CallSites(tally));
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);

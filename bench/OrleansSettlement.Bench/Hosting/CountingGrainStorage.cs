@@ -24,7 +24,7 @@ internal sealed class CountingGrainStorage(IGrainStorage inner, IGrainStorageSer
         ArgumentNullException.ThrowIfNull(grainState);
         await inner.WriteStateAsync(stateName, grainId, grainState).ConfigureAwait(false);
         var type = grainId.Type.ToString() ?? "(unknown)";
-        tally.Write(type);
+        tally.Write(type, CallSites.Current);
         if (MeasureSizes)
         {
             tally.Size(type, serializer.Serialize(grainState.State).ToMemory().Length);
@@ -34,7 +34,7 @@ internal sealed class CountingGrainStorage(IGrainStorage inner, IGrainStorageSer
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         await inner.ClearStateAsync(stateName, grainId, grainState).ConfigureAwait(false);
-        tally.Write(grainId.Type.ToString() ?? "(unknown)");
+        tally.Write(grainId.Type.ToString() ?? "(unknown)", CallSites.Current);
     }
 
     /// <summary>Joins the silo lifecycle for the wrapped provider (once: every registration that resolves the provider by

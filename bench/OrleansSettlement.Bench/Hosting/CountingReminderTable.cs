@@ -20,14 +20,14 @@ internal sealed class CountingReminderTable(IReminderTable inner, WriteTally tal
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
         var etag = await inner.UpsertRow(entry).ConfigureAwait(false);
-        tally.Write(Kind);
+        tally.Write(Kind, CallSites.Current);
         return etag;
     }
 
     public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
         var removed = await inner.RemoveRow(grainId, reminderName, eTag).ConfigureAwait(false);
-        tally.Write(Kind);
+        tally.Write(Kind, CallSites.Current);
         return removed;
     }
 

@@ -10,8 +10,22 @@ internal sealed class WriteTally
 {
     private readonly ConcurrentDictionary<string, long> _writes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _largest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _sites = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _calls = new(StringComparer.Ordinal);
 
-    public void Write(string kind) => _writes.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    /// <summary>One durable write of <paramref name="kind"/> (a grain type, or reminders), made in the grain method <paramref name="site"/>.</summary>
+    public void Write(string kind, string site)
+    {
+        _writes.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        _sites.AddOrUpdate($"{kind} <- {site}", 1, (_, n) => n + 1);
+    }
+
+    /// <summary>One call received by the grain method <paramref name="site"/>.</summary>
+    public void Call(string site) => _calls.AddOrUpdate(site, 1, (_, n) => n + 1);
+
+    public Dictionary<string, long> Sites() => new(_sites, StringComparer.Ordinal);
+
+    public Dictionary<string, long> Calls() => new(_calls, StringComparer.Ordinal);
 
     public void Size(string kind, long bytes) => _largest.AddOrUpdate(kind, bytes, (_, n) => Math.Max(n, bytes));
 

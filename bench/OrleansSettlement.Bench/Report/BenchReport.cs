@@ -4,7 +4,8 @@ using System.Text.Json.Serialization;
 namespace OrleansSettlement.Bench.Report;
 
 /// <summary>What one checkout cost on average in a phase, counted by instrumentation over whole checkouts (opening to S10
-/// and the bookkeeping after it), divided by the checkouts the phase started.</summary>
+/// and the bookkeeping after it), divided by the checkouts the phase started. <see cref="WritesBySite"/> names each write
+/// "grain type &lt;- the grain method it happened in"; <see cref="GrainCallsByMethod"/> counts calls per method.</summary>
 public sealed record CostReport(
     int Checkouts,
     double WritesPerCheckout,
@@ -17,7 +18,9 @@ public sealed record CostReport(
     double AppSignsPerCheckout,
     double KeyVaultOpsPerCheckout,
     double GrainCallsPerCheckout,
-    IReadOnlyDictionary<string, double> GrainCallsByInterface);
+    IReadOnlyDictionary<string, double> GrainCallsByInterface,
+    IReadOnlyDictionary<string, double> WritesBySite,
+    IReadOnlyDictionary<string, double> GrainCallsByMethod);
 
 /// <summary>One load phase: what was offered, what settled, the S2-to-S10 latencies and the costs.</summary>
 public sealed record PhaseReport(

@@ -49,6 +49,20 @@ internal static class BenchTable
 
             console.Write(writes);
 
+            var sites = modes.SelectMany(m => m.Phases[0].Costs.WritesBySite.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var bySite = new Table().Title("Durable writes per checkout by grain type and the grain method they happen in").AddColumn("grain <- method");
+            foreach (var mode in modes)
+            {
+                bySite.AddColumn(new TableColumn(mode.Storage).RightAligned());
+            }
+
+            foreach (var site in sites)
+            {
+                bySite.AddRow([Markup.Escape(site), .. modes.Select(m => BenchCommand.Number(m.Phases[0].Costs.WritesBySite.GetValueOrDefault(site)))]);
+            }
+
+            console.Write(bySite);
+
             var phases = new Table().Title("Phases").AddColumns("mode", "phase", "offered/s", "started", "settled", "failed", "late", "checkouts/s", "p50", "p95", "p99", "max");
             foreach (var mode in modes)
             {

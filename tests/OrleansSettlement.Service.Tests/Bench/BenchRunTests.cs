@@ -71,7 +71,9 @@ public sealed class BenchRunTests(ITestOutputHelper output)
 
             // The breakdowns add up to their totals, and reminders are one kind among the writes.
             Assert.Equal(phase.Costs.WritesPerCheckout, phase.Costs.WritesByGrain.Values.Sum(), 1);
+            Assert.Equal(phase.Costs.WritesPerCheckout, phase.Costs.WritesBySite.Values.Sum(), 1);
             Assert.Equal(phase.Costs.GrainCallsPerCheckout, phase.Costs.GrainCallsByInterface.Values.Sum(), 1);
+            Assert.Equal(phase.Costs.GrainCallsPerCheckout, phase.Costs.GrainCallsByMethod.Where(kv => !kv.Key.StartsWith("IRemindable.", StringComparison.Ordinal)).Sum(kv => kv.Value), 1);
             Assert.Equal(phase.Costs.ReminderWritesPerCheckout, phase.Costs.WritesByGrain[CountingReminderTable.Kind], 2);
             Assert.Contains("checkout", phase.Costs.WritesByGrain.Keys);
             Assert.Contains("settlement", phase.Costs.WritesByGrain.Keys);
