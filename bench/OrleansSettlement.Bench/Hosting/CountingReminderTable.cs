@@ -2,7 +2,8 @@ using OrleansSettlement.Bench.Measure;
 
 namespace OrleansSettlement.Bench.Hosting;
 
-/// <summary>Wraps the silo's reminder table and counts its durable writes (upserts and removals), in either storage mode.</summary>
+/// <summary>Wraps the silo's reminder table and counts its durable writes (upserts and removals) by the grain type that owns
+/// the reminder, in either storage mode.</summary>
 internal sealed class CountingReminderTable(IReminderTable inner, WriteTally tally) : IReminderTable
 {
     public const string Kind = "(reminders)";
@@ -19,15 +20,16 @@ internal sealed class CountingReminderTable(IReminderTable inner, WriteTally tal
 
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         var etag = await inner.UpsertRow(entry).ConfigureAwait(false);
-        tally.Write(Kind, CallSites.Current);
+        tally.Write(Kind, $"{entry.GrainId.Type} register");
         return etag;
     }
 
     public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
         var removed = await inner.RemoveRow(grainId, reminderName, eTag).ConfigureAwait(false);
-        tally.Write(Kind, CallSites.Current);
+        tally.Write(Kind, $"{grainId.Type} unregister");
         return removed;
     }
 

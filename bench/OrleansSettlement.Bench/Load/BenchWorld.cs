@@ -108,6 +108,32 @@ internal sealed class BenchWorld : IDisposable
         _everyPayer.AddRange(made.SelectMany(g => g));
     }
 
+    /// <summary>Issues <paramref name="count"/> notes at the first payer bank to holders that keep them (a wallet holds at
+    /// most 256 notes), in withdrawals of 64: the bounded-state mode's many notes at one bank.</summary>
+    public async Task IssueHeldNotesAsync(int count)
+    {
+        const int perWithdrawal = 64;
+        const int perHolder = 256;
+        var holders = (count + perHolder - 1) / perHolder;
+        await Parallel.ForEachAsync(Enumerable.Range(0, holders), new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (h, _) =>
+        {
+            var notes = Math.Min(perHolder, count - (h * perHolder));
+            var holder = await CreatePayerAsync(_payerBanks[0], 100, 0).ConfigureAwait(false);
+            var account = _grains.GetGrain<IAccountGrain>(GrainKeys.Account(holder.Institution, holder.Account));
+            Ok(await account.Deposit("d" + Guid.NewGuid().ToString("N"), 100L * notes).ConfigureAwait(false), "deposit");
+            for (var issued = 0; issued < notes; issued += perWithdrawal)
+            {
+                var batch = Math.Min(perWithdrawal, notes - issued);
+                Ok(await account.Withdraw("w" + Guid.NewGuid().ToString("N"), Enumerable.Repeat(100L, batch).ToList(), holder.PublicJwkJson).ConfigureAwait(false), "withdraw held notes");
+            }
+
+            lock (_everyPayer)
+            {
+                _everyPayer.Add(holder);
+            }
+        }).ConfigureAwait(false);
+    }
+
     /// <summary>The payers of checkout <paramref name="index"/>, or null when their notes are used up.</summary>
     public BenchPayer[]? GroupOf(int index) => _groups.Count == 0 ? null : _groups[index % _groups.Count];
 
