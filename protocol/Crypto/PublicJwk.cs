@@ -16,6 +16,15 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
     private readonly byte[] _x;
     private readonly byte[] _y;
 
+    // Keys are read again from every message that carries them (an agreement names every payer's key, a profile its
+    // bank's keys), and checking a point on the curve plus importing it into the platform cost more than a verification.
+    // So a key is made once per process for each pair of coordinates (docs/performance.md): parsing the same x and y
+    // again returns the same instance, with its pool of imported verifiers. Only the key is shared, never a verdict:
+    // every signature is still verified. Bounded: past MaxKnownKeys distinct keys the table starts over.
+    private const int MaxKnownKeys = 10_000;
+
+    private static readonly ConcurrentDictionary<(string X, string Y), PublicJwk> KnownKeys = new();
+
     // Importing a key costs more than a verification, so verifiers are reused: each one is used by
     // one thread at a time (taken from the bag, put back after). They are never handed out.
     private readonly ConcurrentBag<ECDsa> _verifiers = [];
@@ -85,7 +94,7 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
             return Fail("the point (x, y) is not on the P-256 curve");
         }
 
-        return Outcome<PublicJwk>.Ok(new PublicJwk(x.ToArray(), y.ToArray()));
+        return Outcome<PublicJwk>.Ok(Remember(new PublicJwk(x.ToArray(), y.ToArray())));
     }
 
     /// <summary>The public part of P-256 parameters (for example from <c>ECDsa.ExportParameters(false)</c>).</summary>
@@ -180,12 +189,17 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
             return Fail("the JWK's \"x\" and \"y\" must be strict base64url of exactly 32 bytes each");
         }
 
-        if (!P256.IsOnCurve(x, y))
+        // Strict base64url has one text per byte string, so the texts name the coordinates exactly.
+        if (!KnownKeys.TryGetValue((xText!, yText!), out var key))
         {
-            return Fail("the JWK's point (x, y) is not on the P-256 curve");
+            if (!P256.IsOnCurve(x, y))
+            {
+                return Fail("the JWK's point (x, y) is not on the P-256 curve");
+            }
+
+            key = Remember(new PublicJwk(x, y));
         }
 
-        var key = new PublicJwk(x, y);
         if (obj.ContainsKey("alg") && (!TryGetString(obj, "alg", out var alg) || alg != "ES256"))
         {
             return Fail("the JWK's \"alg\", when present, must be \"ES256\"");
@@ -214,6 +228,17 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
         }
 
         return false;
+    }
+
+    /// <summary>The instance already known for these coordinates, else <paramref name="key"/>, now known.</summary>
+    private static PublicJwk Remember(PublicJwk key)
+    {
+        if (KnownKeys.Count >= MaxKnownKeys)
+        {
+            KnownKeys.Clear();
+        }
+
+        return KnownKeys.GetOrAdd((key.X, key.Y), key);
     }
 
     private static string ComputeThumbprint(string x, string y)

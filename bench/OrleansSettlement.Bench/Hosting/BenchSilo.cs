@@ -1,0 +1,143 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+using OrleansSettlement.Bench.Measure;
+using OrleansSettlement.Contracts;
+using OrleansSettlement.Silo;
+
+namespace OrleansSettlement.Bench.Hosting;
+
+/// <summary>
+/// One real silo in the bench process: <see cref="SiloConfiguration"/> unchanged (Azure Table clustering, grain storage
+/// and reminders on the given Azurite, the grain-call counter, the grains' default options), then, for
+/// <see cref="StorageMode.Memory"/>, Orleans memory grain storage and in-memory reminders in place of the Azure Table
+/// ones; in both modes the grain storage and the reminder table are wrapped by counters, and the outcome signal is added.
+/// </summary>
+internal sealed class BenchSilo : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes)
+    {
+        _host = host;
+        Tally = tally;
+        Outcomes = outcomes;
+    }
+
+    public WriteTally Tally { get; }
+
+    public OutcomeSignal Outcomes { get; }
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>The grain storage every grain writes through (the counting wrapper around the mode's provider).</summary>
+    public IGrainStorage GrainStorage => _host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
+
+    public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, bool showLogs)
+    {
+        var ports = BenchAzurite.FreePorts(2);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Storage"] = storageConnectionString,
+            ["Orleans:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..12],
+            ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
+        });
+        if (showLogs)
+        {
+            builder.Logging.AddSimpleConsole(options => options.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        }
+
+        var tally = new WriteTally();
+        var outcomes = new OutcomeSignal();
+        builder.UseOrleans(silo =>
+        {
+            SiloConfiguration.Configure(silo, builder.Configuration);
+            if (mode == StorageMode.Memory)
+            {
+                silo.AddMemoryGrainStorage(StorageNames.GrainState);
+                silo.AddMemoryGrainStorageAsDefault();
+                silo.UseInMemoryReminderService();
+            }
+
+            WrapGrainStorage(silo.Services, StorageNames.GrainState, tally);
+            WrapGrainStorage(silo.Services, Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, tally);
+            WrapReminderTable(silo.Services, tally);
+            silo.Services.AddSingleton<IIncomingGrainCallFilter>(outcomes);
+            silo.Services.AddSingleton<IIncomingGrainCallFilter>(new CallSites(tally));
+        });
+        var host = builder.Build();
+        await host.StartAsync().ConfigureAwait(false);
+        return new BenchSilo(host, tally, outcomes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+
+    /// <summary>Replaces every provider registered under <paramref name="name"/> by one counting wrapper around the last one
+    /// registered (the one Orleans would resolve).</summary>
+    private static void WrapGrainStorage(IServiceCollection services, string name, WriteTally tally)
+    {
+        var registered = services.Where(d => d.ServiceType == typeof(IGrainStorage) && d.IsKeyedService && Equals(d.ServiceKey, name)).ToList();
+        if (registered.Count == 0)
+        {
+            return;
+        }
+
+        var last = registered[^1];
+        foreach (var descriptor in registered)
+        {
+            services.Remove(descriptor);
+        }
+
+        services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new CountingGrainStorage(
+            (IGrainStorage)Create(last, sp, key), sp.GetRequiredService<IGrainStorageSerializer>(), tally));
+    }
+
+    private static void WrapReminderTable(IServiceCollection services, WriteTally tally)
+    {
+        var registered = services.Where(d => d.ServiceType == typeof(IReminderTable) && !d.IsKeyedService).ToList();
+        if (registered.Count == 0)
+        {
+            throw new InvalidOperationException("the silo has no reminder table to count.");
+        }
+
+        var last = registered[^1];
+        foreach (var descriptor in registered)
+        {
+            services.Remove(descriptor);
+        }
+
+        services.AddSingleton<IReminderTable>(sp => new CountingReminderTable((IReminderTable)Create(last, sp, null), tally));
+    }
+
+    private static object Create(ServiceDescriptor descriptor, IServiceProvider services, object? key)
+    {
+        if (descriptor.IsKeyedService)
+        {
+            return descriptor.KeyedImplementationInstance
+                ?? descriptor.KeyedImplementationFactory?.Invoke(services, key)
+                ?? ActivatorUtilities.CreateInstance(services, descriptor.KeyedImplementationType!);
+        }
+
+        return descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using OrleansSettlement.Bench;
+using OrleansSettlement.Bench.Hosting;
+using OrleansSettlement.Bench.Report;
+using OrleansSettlement.Service.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansSettlement.Service.Tests.Bench;
+
+/// <summary>
+/// A very short <c>settle bench</c> (grain path, memory storage then Azurite) run in-process, checked for structure, not
+/// speed: every checkout settled, every counter that cannot be zero is not, the provider's and the HTTP pipeline's write
+/// counts agree, the JSON document has the fields scripts read, and the figures are consistent with one another. It runs
+/// alone, since the counters it reads are process-wide.
+/// </summary>
+[Collection(BenchCollection.Name)]
+public sealed class BenchRunTests(ITestOutputHelper output)
+{
+    private static readonly string[] HeadlineFields =
+    [
+        "checkoutsPerSecond", "p50Ms", "p95Ms", "p99Ms", "writesPerCheckout", "verificationsPerCheckout", "signsPerCheckout",
+        "keyVaultOpsPerCheckout", "grainCallsPerCheckout", "cryptoRatio", "storageRatio",
+    ];
+
+    [Fact]
+    public async Task ShortRun_BothStorageModes_ReportIsCompleteAndConsistent()
+    {
+        var settings = new BenchSettings
+        {
+            Duration = TimeSpan.FromSeconds(2),
+            WarmUp = TimeSpan.FromSeconds(1),
+            LimitDuration = TimeSpan.FromMilliseconds(500),
+            Concurrency = 6,
+            Storage = [StorageMode.Memory, StorageMode.Azurite],
+            RepositoryRoot = RepositoryRoot.Find(),
+        };
+
+        var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
+        var json = report.ToJson();
+        output.WriteLine(json);
+
+        Assert.Empty(report.Problems);
+        using var document = JsonDocument.Parse(json);
+        var modes = document.RootElement.GetProperty("modes");
+        foreach (var name in new[] { "memory", "azurite" })
+        {
+            var mode = modes.GetProperty(name);
+            foreach (var field in HeadlineFields)
+            {
+                Assert.True(mode.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number, $"{name}.{field} is missing or not a number");
+            }
+
+            AssertConsistent(report.Modes[name], settings);
+        }
+
+        Assert.Contains(report.Targets, t => t.Target.StartsWith("crypto ratio", StringComparison.Ordinal));
+        Assert.Contains(report.Targets, t => t.Target.StartsWith("storage ratio", StringComparison.Ordinal));
+        Assert.Equal(3, report.Machine.LoadAverageBefore.Length);
+    }
+
+    private static void AssertConsistent(ModeReport mode, BenchSettings settings)
+    {
+        Assert.Equal(2, mode.Phases.Count); // saturating, then half of its throughput
+        foreach (var phase in mode.Phases)
+        {
+            Assert.True(phase.Started > 0, $"{mode.Storage} {phase.Name}: nothing started");
+            Assert.Equal(phase.Started, phase.Settled);
+            Assert.Equal(phase.Started, phase.Costs.Checkouts);
+            Assert.True(phase.P50Ms > 0 && phase.P50Ms <= phase.P95Ms && phase.P95Ms <= phase.P99Ms && phase.P99Ms <= phase.MaxMs, $"{mode.Storage} {phase.Name}: percentiles out of order");
+            Assert.True(phase.CheckoutsPerSecond > 0, $"{mode.Storage} {phase.Name}: no throughput");
+
+            // The breakdowns add up to their totals, and reminders are one kind among the writes.
+            Assert.Equal(phase.Costs.WritesPerCheckout, phase.Costs.WritesByGrain.Values.Sum(), 1);
+            Assert.Equal(phase.Costs.WritesPerCheckout, phase.Costs.WritesBySite.Values.Sum(), 1);
+            Assert.Equal(phase.Costs.GrainCallsPerCheckout, phase.Costs.GrainCallsByInterface.Values.Sum(), 1);
+            Assert.Equal(phase.Costs.GrainCallsPerCheckout, phase.Costs.GrainCallsByMethod.Where(kv => !kv.Key.StartsWith("IRemindable.", StringComparison.Ordinal)).Sum(kv => kv.Value), 1);
+            Assert.Equal(phase.Costs.ReminderWritesPerCheckout, phase.Costs.WritesByGrain[CountingReminderTable.Kind], 2);
+            Assert.Contains("checkout", phase.Costs.WritesByGrain.Keys);
+            Assert.Contains("settlement", phase.Costs.WritesByGrain.Keys);
+
+            // Every payer's app signs its acceptance, its request and its response: those signatures are the apps', not the service's.
+            Assert.Equal(3.0 * settings.Layout.Payers, phase.Costs.AppSignsPerCheckout, 2);
+        }
+
+        var saturating = mode.Phases[0];
+        Assert.Null(saturating.OfferedRate);
+        Assert.Equal(Math.Round(Math.Max(saturating.CheckoutsPerSecond / 2, 0.5), 2), mode.Phases[1].OfferedRate!.Value, 2);
+        Assert.Equal(saturating.CheckoutsPerSecond, mode.CheckoutsPerSecond, 2);
+        Assert.Equal(mode.Phases[1].P99Ms, mode.P99Ms);
+        Assert.True(mode.VerificationsPerSecond > 0 && mode.RawWritesPerSecond > 0);
+        Assert.Equal(mode.CheckoutsPerSecond * mode.VerificationsPerCheckout / mode.VerificationsPerSecond, mode.CryptoRatio, 2);
+        Assert.Equal(mode.CheckoutsPerSecond * mode.WritesPerCheckout / mode.RawWritesPerSecond, mode.StorageRatio, 2);
+    }
+}
+
+/// <summary>The bench test runs with nothing else in the process, so that the process-wide counters are its own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BenchCollection
+{
+    public const string Name = "Bench";
+}
