@@ -116,12 +116,16 @@ public static class ApiHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePages();
         app.MapOpenApi();
         app.MapHealthEndpoints();
         var v1 = app.MapGroup("/v1");
         v1.MapInstitutionEndpoints();
         v1.MapStoreEndpoints();
         v1.MapWalletEndpoints();
+        v1.MapLobbyEndpoints();
+        v1.MapEventsEndpoints();
+        v1.MapPagesEndpoints();
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, cluster, storage));
         return app;
     }
