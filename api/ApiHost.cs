@@ -137,6 +137,7 @@ public static class ApiHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePages();
         app.MapOpenApi();
         ApiDocumentation.MapReference(app);
         app.MapHealthEndpoints();
@@ -144,6 +145,9 @@ public static class ApiHost
         v1.MapInstitutionEndpoints();
         v1.MapStoreEndpoints();
         v1.MapWalletEndpoints();
+        v1.MapLobbyEndpoints();
+        v1.MapEventsEndpoints();
+        v1.MapPagesEndpoints();
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(app, cluster, storage));
         return app;
     }

@@ -148,6 +148,19 @@ public interface ICheckoutGrain : IGrainWithStringKey
     /// <summary>From the settlement grain: the decision, then the receipt when every bank has settled.</summary>
     [Alias("OnOutcome"), OneWay]
     Task OnOutcome(SettlementView settlement);
+
+    /// <summary>A registered wallet joins the open checkout (before the agreement), so the leader can name it. Idempotent.</summary>
+    [Alias("Join")]
+    Task<Reply<CheckoutView>> Join(string wallet, string publicJwkJson, string institution);
+
+    /// <summary>S3 on one payer's word: a participant whose signed agreement info names another agreement than this
+    /// checkout's ends the checkout before S7 (aborted, <c>agreement_mismatch</c>); nothing was held.</summary>
+    [Alias("Decline")]
+    Task<Reply<CheckoutView>> Decline(string wallet, string agreementInfoJson);
+
+    /// <summary>The checkout's live events after <paramref name="after"/> (null when the checkout does not exist).</summary>
+    [Alias("GetEvents"), ReadOnly]
+    Task<CheckoutEventsPage?> GetEvents(long after);
 }
 
 /// <summary>What a wallet has registered: its key (its id is the key's thumbprint), bank and account.</summary>
@@ -225,6 +238,10 @@ public interface IWalletGrain : IGrainWithStringKey
     /// <summary>The most recent checkouts this wallet took part in (store, checkout id), newest first; bounded.</summary>
     [Alias("GetRecentCheckouts"), ReadOnly]
     Task<IReadOnlyList<string>> GetRecentCheckouts();
+
+    /// <summary>The wallet's live events after <paramref name="after"/> (see <see cref="WalletEvent"/>).</summary>
+    [Alias("GetEvents"), ReadOnly]
+    Task<WalletEventsPage> GetEvents(long after);
 }
 
 /// <summary>What the checkout hands the settlement grain at S7.</summary>

@@ -860,6 +860,7 @@ public sealed partial class CheckoutGrain(
     /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
     private async Task Persist()
     {
+        RecordEventMarks();
         try
         {
             await state.WriteOrReloadAsync(this);

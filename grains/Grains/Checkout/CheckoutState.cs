@@ -76,8 +76,23 @@ public sealed class CheckoutState
 
     /// <summary>The W3C traceparent of the checkout's root span (null when nobody traced its opening), so that every
     /// later step joins the checkout's trace (Diagnostics/CheckoutTelemetry.cs).</summary>
-    [Id(19)]
+    [Id(23)]
     public string? TraceParent { get; set; }
+    /// <summary>Wallets that joined while the checkout was open (at most <see cref="CheckoutGrain.MaxJoined"/>).</summary>
+    [Id(19)]
+    public List<JoinedPayer> Joined { get; set; } = [];
+
+    /// <summary>When the agreement was first stored (for its live event).</summary>
+    [Id(20)]
+    public DateTimeOffset? AgreementAt { get; set; }
+
+    /// <summary>How many steps there were when the checkout ended, so its outcome event keeps its place among later
+    /// steps (an abort's S10 releases) and every event keeps its number.</summary>
+    [Id(21)]
+    public int? OutcomeAfterSteps { get; set; }
+
+    [Id(22)]
+    public DateTimeOffset? OutcomeAt { get; set; }
 }
 
 /// <summary>One payer of a checkout from S4 on: what it contributed, its current challenge and its answer.</summary>

@@ -530,6 +530,7 @@ public sealed partial class WalletGrain(
     /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
     private async Task Persist()
     {
+        RecordEvents();
         await state.WriteOrReloadAsync(this);
     }
 

@@ -44,6 +44,19 @@ public sealed class WalletState
     /// <summary>The live agreements this wallet leads (proposed at their checkout): the only ones its mailbox takes.</summary>
     [Id(9)]
     public List<LedAgreement> Leading { get; set; } = [];
+
+    /// <summary>The number of the newest live event (see <see cref="WalletEvent"/>); never goes back.</summary>
+    [Id(10)]
+    public long EventSeq { get; set; }
+
+    /// <summary>The newest live events, at most <see cref="WalletGrain.MaxEvents"/>.</summary>
+    [Id(11)]
+    public List<WalletEvent> Events { get; set; } = [];
+
+    /// <summary>Short hashes of the items already announced as events (only those still in the state), so each is
+    /// announced once.</summary>
+    [Id(12)]
+    public List<string> AnnouncedKeys { get; set; } = [];
 }
 
 /// <summary>The contributions received for one agreement; the agreement is kept once (every contribution carries the

@@ -102,6 +102,8 @@ public sealed class BankingTestWalletGrain : Grain, IWalletGrain, IBankingTestWa
     public Task AgreementEnded(string agreementId, string store, string checkoutId) => Task.CompletedTask;
 
     public Task<IReadOnlyList<string>> GetRecentCheckouts() => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task<WalletEventsPage> GetEvents(long after) => Task.FromResult(new WalletEventsPage(0, [], false));
 }
 
 public sealed class BankingTestSettlementGrain : Grain, ISettlementGrain, IBankingTestSettlement
