@@ -100,6 +100,19 @@ public sealed class HostileInputTests(ApiFixture api, ITestOutputHelper output) 
         Assert.True(changes.Count == 0, $"seed {Seed} (SETTLE_FUZZ_SEED): refused requests left a trace in grain storage:\n" + string.Join('\n', changes.Take(40)));
     }
 
+    /// <summary>The instrument itself: an accepted request does leave rows that differ, so equal rows above mean something.</summary>
+    [Fact]
+    public async Task StoredRows_AnAcceptedDeposit_IsSeenAsAChange()
+    {
+        var before = await StoredRows.ReadAsync(api.StorageConnectionString);
+
+        await _world.Bank.Operator.DepositAsync(_world.Alice.Account, 1);
+        var changes = (await StoredRows.ReadAsync(api.StorageConnectionString)).ChangesSince(before);
+
+        Assert.Contains(changes, change => change.StartsWith("rewritten ", StringComparison.Ordinal));
+        Assert.Contains(changes, change => change.StartsWith("added ", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task OversizedBodies_EveryPostRoute_Refused413BeforeAnythingIsRead()
     {
