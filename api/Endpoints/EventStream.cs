@@ -106,7 +106,7 @@ internal static class EventStream
                 await Task.Delay(PollInterval, aborted).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {
             // The client went away.
         }

@@ -27,7 +27,10 @@ export function renderSteps() {
 }
 
 /** Marks a step done (with its detail); a step event S6 also means S5 happened, S2 means S1 did. */
+let lastStep = null;
+
 export function markStep(step, detail, failed = false) {
+  lastStep = step;
   const implied = { S2: ["S1"], S6: ["S5"] }[step] ?? [];
   for (const s of [...implied, step]) {
     const item = el("step-" + s);
@@ -60,6 +63,8 @@ export function renderOutcome(checkout, myWallet) {
     code.id = "reason-code";
     code.textContent = checkout.abortReason?.code ?? "";
     box.append(code, " " + (checkout.abortReason?.detail ?? ""));
+    // The step that ended the checkout (the last one recorded before the outcome) and every step not reached.
+    el("step-" + lastStep)?.classList.replace("done", "failed");
     for (const item of el("steps").querySelectorAll("li:not(.done)")) item.classList.add("failed");
   }
 }

@@ -97,6 +97,7 @@ el("propose").addEventListener("click", async () => {
 el("accept").addEventListener("click", async () => {
   el("accept").disabled = true;
   const { store, checkoutId, agreement, agreementId } = session;
+  followWallet();
   try {
     const mine = agreement.participants.find((p) => p.wallet === me);
     const notes = chooseNotes(await refreshNotes(), mine.shareMinor);
@@ -203,23 +204,47 @@ function followCheckout(store, checkoutId, total) {
     } else if (type === "step") {
       markStep(event.step.step, event.step.detail);
     } else if (type === "outcome") {
-      el("accept").disabled = true;
-      renderOutcome(event.checkout, me);
-      const line = event.checkout.receipt?.payers.find((p) => p.wallet === me);
-      if (line) el("change").textContent = `I paid ${money(line.paidMinor)}; my change: ${money(line.changeMinor)}`;
-      setTimeout(() => refreshNotes().catch(() => {}), 1000);
+      showOutcome(event.checkout);
     }
   }, (state) => (el("feed").textContent = state)));
-  session.stops.push(follow(`/v1/wallets/${me}/events`, auth, async (type, event) => {
+}
+
+/**
+ * Once this payer has accepted, the page follows its own wallet feed instead of the checkout's (a browser keeps about six
+ * connections per site, and four tabs with two streams each would use them all): contributions (the leader), its
+ * challenge, notes, and the end of the checkout, after which it reads the checkout for the receipt or the reason.
+ */
+function followWallet() {
+  session.stops.forEach((stop) => stop());
+  session.stops = [follow(`/v1/wallets/${me}/events`, auth, async (type, event) => {
     if (type === "contribution" && event.agreementId === session.agreementId) {
       log(`S1: contribution from ${event.wallet.slice(0, 12)}… (${event.count} held)`);
       await submitBundleWhenComplete();
-    } else if (type === "challenge") {
+    } else if (type === "challenge" && event.checkoutId === session.checkoutId) {
       await answer(event);
+      await refreshCheckout();
     } else if (type === "notes") {
       refreshNotes().catch(() => {});
+    } else if (type === "checkout-ended" && event.checkoutId === session.checkoutId) {
+      await refreshCheckout();
     }
-  }));
+  }, (state) => (el("feed").textContent = state))];
+}
+
+/** Reads the checkout and shows its steps and, when it has ended, its outcome. */
+async function refreshCheckout() {
+  const checkout = await call("GET", `/v1/stores/${session.store}/checkouts/${session.checkoutId}`, undefined, auth);
+  for (const step of checkout.steps) markStep(step.step, step.detail);
+  if (checkout.stage === "settled" || checkout.stage === "aborted") showOutcome(checkout);
+  else el("stage").textContent = checkout.stage;
+}
+
+function showOutcome(checkout) {
+  el("accept").disabled = true;
+  renderOutcome(checkout, me);
+  const line = checkout.receipt?.payers.find((p) => p.wallet === me);
+  if (line) el("change").textContent = `I paid ${money(line.paidMinor)}; my change: ${money(line.changeMinor)}`;
+  setTimeout(() => refreshNotes().catch(() => {}), 1000);
 }
 
 function readJoinFragment() {

@@ -14,7 +14,7 @@ public sealed class Chromium : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    /// <summary>Where screenshots go: TestResults/screenshots beside the test binaries' project (gitignored).</summary>
+    /// <summary>Where screenshots go: TestResults/screenshots beside the test binaries (under bin/, not committed).</summary>
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
 
     public async Task InitializeAsync()
