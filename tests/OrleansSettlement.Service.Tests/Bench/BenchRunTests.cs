@@ -58,7 +58,37 @@ public sealed class BenchRunTests(ITestOutputHelper output)
         Assert.Equal(3, report.Machine.LoadAverageBefore.Length);
     }
 
-    private static void AssertConsistent(ModeReport mode, BenchSettings settings)
+    [Fact]
+    public async Task ShortRun_HttpPath_CountsTheApisIdempotencyRecordsAndRequestSignatures()
+    {
+        var settings = new BenchSettings
+        {
+            Duration = TimeSpan.FromSeconds(2),
+            WarmUp = TimeSpan.FromSeconds(1),
+            LimitDuration = TimeSpan.FromMilliseconds(500),
+            Concurrency = 4,
+            Storage = [StorageMode.Memory],
+            Path = BenchPath.Http,
+            RepositoryRoot = RepositoryRoot.Find(),
+        };
+
+        var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
+        output.WriteLine(report.ToJson());
+
+        Assert.Empty(report.Problems);
+        var mode = report.Modes["memory"];
+        Assert.Equal("http", mode.Path);
+        AssertConsistent(mode, settings, httpRequestsSigned: true);
+        foreach (var phase in mode.Phases)
+        {
+            // Every POST the apps make writes its idempotency record twice: when it starts and with its answer.
+            var begun = phase.Costs.WritesBySite.GetValueOrDefault("idempotency <- IIdempotencyGrain.Begin");
+            Assert.True(begun > 0, $"{phase.Name}: no idempotency record was written");
+            Assert.Equal(begun, phase.Costs.WritesBySite.GetValueOrDefault("idempotency <- IIdempotencyGrain.Complete"));
+        }
+    }
+
+    private static void AssertConsistent(ModeReport mode, BenchSettings settings, bool httpRequestsSigned = false)
     {
         Assert.Equal(2, mode.Phases.Count); // saturating, then half of its throughput
         foreach (var phase in mode.Phases)
@@ -78,8 +108,16 @@ public sealed class BenchRunTests(ITestOutputHelper output)
             Assert.Contains("checkout", phase.Costs.WritesByGrain.Keys);
             Assert.Contains("settlement", phase.Costs.WritesByGrain.Keys);
 
-            // Every payer's app signs its acceptance, its request and its response: those signatures are the apps', not the service's.
-            Assert.Equal(3.0 * settings.Layout.Payers, phase.Costs.AppSignsPerCheckout, 2);
+            // Every payer's app signs its acceptance, its request and its response: those signatures are the apps', not the
+            // service's. Over HTTP the wallets also sign their requests (RFC 9421).
+            if (httpRequestsSigned)
+            {
+                Assert.True(phase.Costs.AppSignsPerCheckout > 3.0 * settings.Layout.Payers, $"{phase.Name}: the wallets' request signatures are missing");
+            }
+            else
+            {
+                Assert.Equal(3.0 * settings.Layout.Payers, phase.Costs.AppSignsPerCheckout, 2);
+            }
         }
 
         var saturating = mode.Phases[0];
