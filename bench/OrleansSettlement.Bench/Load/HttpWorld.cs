@@ -83,8 +83,8 @@ internal sealed class HttpWorld(BenchApi api, BenchLayout layout) : ILoadWorld
             key = GrainKeys.Checkout(store.Store, checkout.CheckoutId);
             var ended = outcomes.WhenEnded(key);
             var participants = payers.Select((p, j) => new Sdk.ProposedParticipant(p.Key.PublicKey.ToJson(), p.Institution, BenchLayout.ShareOf(j))).ToList();
-            var agreement = (await payers[leader].Wallet.ProposeAgreementAsync(store.Store, checkout.CheckoutId, participants).ConfigureAwait(false)).Agreement
-                ?? throw new InvalidOperationException("the proposal returned no agreement.");
+            var proposed = await AppSide.RunAsync(() => payers[leader].Wallet.ProposeAgreementAsync(store.Store, checkout.CheckoutId, participants)).ConfigureAwait(false);
+            var agreement = proposed.Agreement ?? throw new InvalidOperationException("the proposal returned no agreement.");
 
             // S1: the other payers' apps send their contributions to the leader's mailbox.
             await Task.WhenAll(Enumerable.Range(0, payers.Length).Where(j => j != leader).Select(async j =>
