@@ -39,6 +39,7 @@ public static class BenchCommand
                     "memory" => [StorageMode.Memory],
                     _ => [StorageMode.Memory, StorageMode.Azurite],
                 },
+                Path = parse.GetValue(o.Path) == "http" ? BenchPath.Http : BenchPath.Grain,
                 HotGrains = parse.GetValue(o.HotGrains),
                 BoundedState = parse.GetValue(o.BoundedState),
                 BoundedScale = parse.GetValue(o.BoundedScale),
@@ -109,6 +110,19 @@ public static class BenchCommand
             await Console.Error.WriteLineAsync("settle bench: " + failure.Message).ConfigureAwait(false);
             return CannotRun;
         }
+#pragma warning disable CA1031 // The last resort: a failure is reported in one line, never as a stack trace.
+        catch (Exception failure)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"settle bench: the run failed ({failure.GetType().Name}): {FirstLine(failure.Message)}").ConfigureAwait(false);
+            return Failed;
+        }
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] + "..." : line;
     }
 
     internal static string Number(double value, string format = "0.##") => value.ToString(format, CultureInfo.InvariantCulture);

@@ -37,7 +37,7 @@ internal sealed class BenchOptions
 
     public Option<string> Storage { get; } = new("--storage") { Description = "azurite, memory, or both (memory first).", DefaultValueFactory = _ => "both" };
 
-    public Option<string> Path { get; } = new("--path") { Description = "How the apps reach the service: grain (the in-process Orleans client making the calls the API makes).", DefaultValueFactory = _ => "grain" };
+    public Option<string> Path { get; } = new("--path") { Description = "How the apps reach the service: grain (an in-process Orleans client making the calls the API makes) or http (the real API on Kestrel in the bench process, driven by the partner SDK).", DefaultValueFactory = _ => "grain" };
 
     public Option<bool> HotGrains { get; } = new("--hot-grains") { Description = "Also compare 1 store whose payers all bank at its 1 bank with 8 stores at 4 banks, at the load that saturates the latter." };
 
@@ -55,7 +55,7 @@ internal sealed class BenchOptions
     {
         ArgumentNullException.ThrowIfNull(command);
         Storage.AcceptOnlyFromAmong("azurite", "memory", "both");
-        Path.AcceptOnlyFromAmong("grain");
+        Path.AcceptOnlyFromAmong("grain", "http");
         foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Json, Logs })
         {
             command.Options.Add(option);

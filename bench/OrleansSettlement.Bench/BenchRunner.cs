@@ -68,7 +68,8 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     {
         progress($"{Name(mode)}: starting a silo (SiloConfiguration, {Name(mode)} grain storage)...");
         await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, settings.ShowLogs).ConfigureAwait(false);
-        using var world = new BenchWorld(silo.Grains, settings.Layout);
+        await using var api = settings.Path == BenchPath.Http ? await BenchApi.StartAsync(azurite.ConnectionString, silo.ClusterId, settings.ShowLogs).ConfigureAwait(false) : null;
+        using var world = api is null ? (ILoadWorld)new BenchWorld(silo.Grains, settings.Layout) : new HttpWorld(api, settings.Layout);
         await world.CreateBanksAndStoresAsync().ConfigureAwait(false);
         var c = settings.Concurrency;
         var phases = new List<PhaseReport>();
@@ -101,7 +102,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         CheckCounters(Name(mode), mode, main);
         var cryptoRatio = costs.VerificationsPerCheckout == 0 ? 0 : main.CheckoutsPerSecond * costs.VerificationsPerCheckout / verificationsPerSecond;
         var storageRatio = raw == 0 ? 0 : main.CheckoutsPerSecond * costs.WritesPerCheckout / raw;
-        return new ModeReport(Name(mode), "grain", settings.Layout.Describe(),
+        return new ModeReport(Name(mode), settings.Path == BenchPath.Http ? "http" : "grain", settings.Layout.Describe(),
             Round(main.CheckoutsPerSecond), latency.P50Ms, latency.P95Ms, latency.P99Ms,
             costs.WritesPerCheckout, costs.VerificationsPerCheckout, costs.SignsPerCheckout, costs.KeyVaultOpsPerCheckout, costs.GrainCallsPerCheckout,
             Math.Round(cryptoRatio, 3), Math.Round(storageRatio, 3), Math.Round(verificationsPerSecond), Math.Round(raw), c,
@@ -131,15 +132,14 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         return new HotGrainReport(Name(mode), Round(offered), spreadAtLoad, hotAtLoad, Math.Round(ratio, 3));
     }
 
-    private async Task<PhaseReport> RunPhaseAsync(StorageMode mode, BenchSilo silo, BenchWorld world, BenchCounters counters, PhasePlan plan, int prepared, CancellationToken ct)
+    private async Task<PhaseReport> RunPhaseAsync(StorageMode mode, BenchSilo silo, ILoadWorld world, BenchCounters counters, PhasePlan plan, int prepared, CancellationToken ct)
     {
         progress($"{Name(mode)}: {plan.Name}: withdrawing the notes of {prepared} checkouts ({world.Layout.Describe()})...");
         await world.PrepareAsync(prepared).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var before = Combined(counters, silo.Tally);
         progress($"{Name(mode)}: {plan.Name}: {(plan.Rate is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.#} checkouts/s offered") : $"up to {plan.MaxInFlight} in flight")} for {plan.Duration.TotalSeconds:0} s...");
-        var driver = new CheckoutDriver(world, silo.Outcomes, settings.OutcomeTimeout);
-        var outcome = await LoadPhase.RunAsync(plan, prepared, driver.RunAsync, ct).ConfigureAwait(false);
+        var outcome = await LoadPhase.RunAsync(plan, prepared, i => world.RunCheckoutAsync(i, silo.Outcomes, settings.OutcomeTimeout), ct).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var difference = BenchCounters.Difference(before, Combined(counters, silo.Tally));
         return ToReport(outcome, difference, mode);

@@ -8,6 +8,10 @@ public enum BenchPath
 {
     /// <summary>The in-process Orleans client: the calls the API would make, without HTTP.</summary>
     Grain,
+
+    /// <summary>The real API on Kestrel in the bench process, driven over HTTP by the partner SDK (RFC 9421 request
+    /// signatures, idempotency keys: the API's idempotency records are counted).</summary>
+    Http,
 }
 
 /// <summary>What one <c>settle bench</c> run does (the command's options, checked by <see cref="Validate"/>).</summary>

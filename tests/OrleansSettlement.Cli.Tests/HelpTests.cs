@@ -11,6 +11,7 @@ public sealed class HelpTests : IDisposable
         { "keygen", ["--out", "--force", "--public-out", "0600", "thumbprint"] },
         { "sign", ["--key", "--purpose", "FILE", "sig"] },
         { "verify", ["--jwk", "--purpose", "FILE", "0  valid", "1  not valid", "2  the check could not run"] },
+        { "bench", ["--duration", "--payers", "--banks", "--stores", "--rate", "--concurrency", "--storage", "--path", "--hot-grains", "--json", "Exit codes: 0", "1 a checkout failed", "2 wrong options"] },
     };
 
     [Theory]

@@ -20,14 +20,18 @@ internal sealed class BenchSilo : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes)
+    private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes, string clusterId)
     {
         _host = host;
+        ClusterId = clusterId;
         Tally = tally;
         Outcomes = outcomes;
     }
 
     public WriteTally Tally { get; }
+
+    /// <summary>The cluster the silo joined (an in-process API joins it as a client).</summary>
+    public string ClusterId { get; }
 
     public OutcomeSignal Outcomes { get; }
 
@@ -41,11 +45,12 @@ internal sealed class BenchSilo : IAsyncDisposable
     public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, bool showLogs)
     {
         var ports = BenchAzurite.FreePorts(2);
+        var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..12];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Storage"] = storageConnectionString,
-            ["Orleans:ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..12],
+            ["Orleans:ClusterId"] = clusterId,
             ["Orleans:SiloPort"] = ports[0].ToString(CultureInfo.InvariantCulture),
             ["Orleans:GatewayPort"] = ports[1].ToString(CultureInfo.InvariantCulture),
         });
@@ -74,7 +79,7 @@ internal sealed class BenchSilo : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
-        return new BenchSilo(host, tally, outcomes);
+        return new BenchSilo(host, tally, outcomes, clusterId);
     }
 
     public async ValueTask DisposeAsync()

@@ -33,7 +33,7 @@ internal sealed class BenchPayer(LocalSigner key, string institution, string acc
 /// the measured phase. Payers come in groups of <see cref="BenchLayout.Payers"/>; checkout i uses group i mod G, and
 /// each payer holds at most <see cref="NotesPerPayer"/> notes, so wallets stay as small as a real one's.
 /// </summary>
-internal sealed class BenchWorld : IDisposable
+internal sealed class BenchWorld : ILoadWorld
 {
     /// <summary>At most this many notes are withdrawn per payer (a wallet with hundreds of notes has a large state).</summary>
     public const int NotesPerPayer = 8;
@@ -109,13 +109,15 @@ internal sealed class BenchWorld : IDisposable
     }
 
     /// <summary>Issues <paramref name="count"/> notes at the first payer bank to holders that keep them (a wallet holds at
-    /// most 256 notes), in withdrawals of 64: the bounded-state mode's many notes at one bank.</summary>
+    /// most 256 notes), in withdrawals of 16: the bounded-state mode's many notes at one bank.</summary>
     public async Task IssueHeldNotesAsync(int count)
     {
-        const int perWithdrawal = 64;
+        // Small batches and few at once: a withdrawal issues its notes one grain write each, inside one call that must
+        // answer within Orleans' response timeout even on a loaded machine.
+        const int perWithdrawal = 16;
         const int perHolder = 256;
         var holders = (count + perHolder - 1) / perHolder;
-        await Parallel.ForEachAsync(Enumerable.Range(0, holders), new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (h, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, holders), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (h, _) =>
         {
             var notes = Math.Min(perHolder, count - (h * perHolder));
             var holder = await CreatePayerAsync(_payerBanks[0], 100, 0).ConfigureAwait(false);
@@ -183,6 +185,9 @@ internal sealed class BenchWorld : IDisposable
 
         return payer;
     }
+
+    public Task<CheckoutSample> RunCheckoutAsync(int index, Hosting.OutcomeSignal outcomes, TimeSpan outcomeTimeout) =>
+        new CheckoutDriver(this, outcomes, outcomeTimeout).RunAsync(index);
 
     public string NewCheckoutId(int index) => string.Create(CultureInfo.InvariantCulture, $"k{_run}-{_generation}-{index}");
 }
