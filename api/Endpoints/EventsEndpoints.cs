@@ -58,7 +58,7 @@ internal static class EventsEndpoints
         await EventStream.StreamAsync(http, after, a => ReadWallet(api, wallet, a), logger).ConfigureAwait(false);
     }
 
-    private static Task<IResult> WalletPoll(HttpContext http, string wallet, [FromQuery] int? wait, [FromServices] ApiPipeline api) =>
+    private static Task<IResult> WalletPoll(HttpContext http, string wallet, [FromQuery] string? wait, [FromServices] ApiPipeline api) =>
         api.GetAsync(http, auth => auth.WalletSelf(http, ReadOnlyMemory<byte>.Empty, wallet), async _ =>
         {
             if (Checked(http, wait) is not { } query)
@@ -86,7 +86,7 @@ internal static class EventsEndpoints
         await EventStream.StreamAsync(http, after, async a => await ReadCheckout(api, store, checkoutId, a).ConfigureAwait(false) ?? new EventBatch([], 0, true), logger).ConfigureAwait(false);
     }
 
-    private static Task<IResult> CheckoutPoll(HttpContext http, string store, string checkoutId, [FromQuery] int? wait, [FromServices] ApiPipeline api) =>
+    private static Task<IResult> CheckoutPoll(HttpContext http, string store, string checkoutId, [FromQuery] string? wait, [FromServices] ApiPipeline api) =>
         api.GetAsync(http, auth => auth.StoreOrWallet(http, store), async _ =>
         {
             if (Checked(http, wait) is not { } query)
@@ -128,11 +128,19 @@ internal static class EventsEndpoints
         return after;
     }
 
-    private static (long After, TimeSpan Wait)? Checked(HttpContext http, int? wait)
+    /// <summary>The event id to go on after and the wait. <paramref name="wait"/> is bound as text and parsed here, after
+    /// authentication, so that a malformed value is answered with a problem code (a typed binding would answer a bare 400
+    /// before the caller is even authenticated).</summary>
+    private static (long After, TimeSpan Wait)? Checked(HttpContext http, string? wait)
     {
         var after = EventStream.ReadAfter(http);
-        var seconds = wait ?? 20;
-        return after is null || seconds is < 0 or > EventStream.MaxWaitSeconds ? null : (after.Value, TimeSpan.FromSeconds(seconds));
+        var seconds = 20;
+        if (wait is not null && !(wait.Length <= 3 && wait.All(char.IsAsciiDigit) && int.TryParse(wait, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out seconds)))
+        {
+            return null;
+        }
+
+        return after is null || seconds > EventStream.MaxWaitSeconds ? null : (after.Value, TimeSpan.FromSeconds(seconds));
     }
 
     private static ApiAnswer BadQuery(HttpContext http) =>

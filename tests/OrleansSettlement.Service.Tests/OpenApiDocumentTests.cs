@@ -109,7 +109,10 @@ public sealed class OpenApiCoverageTests(ApiFixture api)
             Check(responses.TryGetProperty("503", out var unavailable) && unavailable.TryGetProperty("headers", out var retry) && retry.TryGetProperty("Retry-After", out _), "503 with Retry-After");
             if (route.HasBody)
             {
-                Check(route.RequestExample is not null && route.RequestSchema is not null, "a request body schema and example");
+                // An empty-object body (a join's `{}`) has no example to show: Microsoft.OpenApi omits an empty object
+                // example when it writes the document, so only a schema without properties may go without one.
+                var emptyObject = route.RequestSchema is { } schema && schema["properties"] is null && (string?)schema["type"] == "object";
+                Check(route.RequestSchema is not null && (route.RequestExample is not null || emptyObject), "a request body schema and example");
             }
 
             var ok = responses.EnumerateObject().FirstOrDefault(r => r.Name.StartsWith('2'));
