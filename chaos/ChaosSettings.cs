@@ -36,7 +36,7 @@ public sealed record ChaosSettings
     /// <summary>Run only the scenario with this index (0-based) of the seed, to replay it.</summary>
     public int? Only { get; init; }
 
-    public int Concurrency { get; init; } = 12;
+    public int Concurrency { get; init; } = 32;
 
     public int Silos { get; init; } = 3;
 
