@@ -26,8 +26,10 @@ public sealed record ChaosSettings
     /// within this time (the run measures the worst case and reports a scenario that exceeds it as unfinished).</summary>
     public static readonly TimeSpan LivenessBound = TimeSpan.FromSeconds(120);
 
-    /// <summary>How long the driver keeps retrying a scenario's steps before it gives up on them.</summary>
-    public static readonly TimeSpan DriveTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>How long the driver keeps retrying a scenario's steps before it gives up on them. Long: a grain whose storage
+    /// request was cut by an Azurite restart can stay busy for about 100 s (the Azure SDK's network timeout), and a patient
+    /// app then sees its checkout proceed or expire, both outcomes.</summary>
+    public static readonly TimeSpan DriveTimeout = TimeSpan.FromSeconds(300);
 
     public required int Seed { get; init; }
 
@@ -36,7 +38,7 @@ public sealed record ChaosSettings
     /// <summary>Run only the scenario with this index (0-based) of the seed, to replay it.</summary>
     public int? Only { get; init; }
 
-    public int Concurrency { get; init; } = 12;
+    public int Concurrency { get; init; } = 32;
 
     public int Silos { get; init; } = 3;
 

@@ -69,12 +69,15 @@ public sealed class FaultBoard
             return null;
         }
 
-        ScenarioFaults? faults;
+        // A scenario's names by their prefix; else an agreement or wallet id it registered (whole, or before '|' in a
+        // composite key). A wallet id may look like a prefix by chance, so both are tried.
+        ScenarioFaults? faults = null;
         if (grainKey.Length >= PrefixLength && grainKey[0] == 'x' && grainKey[PrefixLength - 1] == '-')
         {
             _byKey.TryGetValue(grainKey[..PrefixLength], out faults);
         }
-        else
+
+        if (faults is null)
         {
             var separator = grainKey.IndexOf('|', StringComparison.Ordinal);
             _byKey.TryGetValue(separator < 0 ? grainKey : grainKey[..separator], out faults);

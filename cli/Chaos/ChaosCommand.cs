@@ -25,7 +25,7 @@ internal static class ChaosCommand
         var scenarios = new Option<int>("--scenarios") { Description = "How many scenarios to run (1 to 1000000).", DefaultValueFactory = _ => 200 };
         var seed = new Option<int?>("--seed") { Description = "The seed (0 to 2147483647) that fixes every scenario and its fault schedule; a new one is drawn and printed when omitted." };
         var only = new Option<int?>("--only") { Description = "Run only scenario K (0-based) of the seed: the replay a failure prints." };
-        var concurrency = new Option<int>("--concurrency") { Description = "Scenarios run at once (1 to 64).", DefaultValueFactory = _ => 12 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Scenarios run at once (1 to 64); most of a scenario is waiting (retries, expiries, reminders), so more than the cores.", DefaultValueFactory = _ => 32 };
         var json = new Option<bool>("--json") { Description = "Print one JSON document (figures, faults by kind, outcomes, failures) and nothing else on stdout." };
         var logs = new Option<bool>("--logs") { Description = "Show the silos' warnings on the console." };
         var command = new Command(
