@@ -92,8 +92,15 @@ public sealed class GroupCheckoutPageTests(ApiFixture api, Chromium chromium) : 
         await Expect(pos.Locator("#qr img")).ToBeVisibleAsync(new() { Timeout = Wait });
         var link = await pos.Locator("#join-link").GetAttributeAsync("href");
         Assert.NotNull(link);
-        var qr = await pos.Locator("#qr img").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0");
-        Assert.True(qr, "the QR code image did not load");
+        // Visible is not loaded: wait (up to Wait) for the image to have decoded, so a QR code that never loads fails here.
+        try
+        {
+            await pos.WaitForFunctionAsync("() => { const img = document.querySelector('#qr img'); return !!img && img.complete && img.naturalWidth > 0; }", null, new() { Timeout = Wait });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("the QR code image did not load");
+        }
 
         foreach (var wallet in wallets)
         {
