@@ -242,7 +242,12 @@ public sealed class CheckoutDriver
         var others = _shares.Skip(1).Select(s => received.FirstOrDefault(c => c.Wallet == s.Payer.Wallet)).ToList();
         if (others.Any(c => c is null))
         {
-            throw new ScenarioDriverException("the leader's mailbox lacks a contribution that was accepted.");
+            // The mailbox drops an agreement's contributions once the agreement has expired (the checkout then aborts by
+            // expiry, an outcome). Before that, a contribution the mailbox accepted must still be there.
+            var expiresAt = Agreement.Value.ExpiresAt;
+            throw DateTimeOffset.UtcNow >= expiresAt
+                ? new CheckoutExpiredException($"the agreement expired at {Timestamps.Format(expiresAt)} before the leader read its mailbox.")
+                : new ScenarioDriverException("the leader's mailbox lacks a contribution that was accepted.");
         }
 
         return [.. others!, await ContributionOf(_shares[0]).ConfigureAwait(false)];
