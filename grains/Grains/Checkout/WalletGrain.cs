@@ -143,6 +143,13 @@ public sealed partial class WalletGrain(
         var now = _time.GetUtcNow();
         var changed = PruneExpired(now);
 
+        // An expired agreement is said to be expired (its entry has been pruned by now, so without this the answer would
+        // be "leads no open agreement", which sends the payer's app looking for a proposal that will never come).
+        if (agreement.Value.ExpiresAt <= now)
+        {
+            return await Refuse(changed, ProtocolErrorCode.AgreementExpired, $"agreement {agreement.Id} expired at {Timestamps.Format(agreement.Value.ExpiresAt)}: its checkout ends without payment.");
+        }
+
         // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
         if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal)))
         {

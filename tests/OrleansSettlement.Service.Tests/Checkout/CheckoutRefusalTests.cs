@@ -172,6 +172,25 @@ public sealed class CheckoutRefusalTests(SettlementFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task ReceiveContribution_AfterTheAgreementExpired_RefusedAgreementExpiredAndMailboxStaysEmpty()
+    {
+        var world = await ThreePayers.Create(_kit);
+        var checkout = await world.OpenCheckout(_kit, lifetime: TimeSpan.FromSeconds(3));
+        await checkout.Propose(world.Alice, world.Shares);
+        var bob = await checkout.Contribution(world.Bob);
+        var expiresAt = checkout.Agreement.Value.ExpiresAt;
+        while (DateTimeOffset.UtcNow <= expiresAt + TimeSpan.FromMilliseconds(200))
+        {
+            await Task.Delay(200);
+        }
+
+        var reply = await _kit.Wallet(world.Alice).ReceiveContribution(bob);
+
+        Assert.Equal("agreement_expired", reply.Refusal?.Code);
+        Assert.Empty(await _kit.Wallet(world.Alice).GetContributions(checkout.AgreementId));
+    }
+
+    [Fact]
     public async Task SubmitResponse_SignedByAnotherKey_RefusedBadSignatureAndTheRealAnswerStillCounts()
     {
         var world = await ThreePayers.Create(_kit);
