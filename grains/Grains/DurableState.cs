@@ -30,4 +30,29 @@ internal static class DurableState
             throw;
         }
     }
+
+    /// <summary>
+    /// Reads the row again before an answer that rests on something this activation does not hold ("you lead no such
+    /// agreement", "no agreement yet"). Orleans' default grain directory is eventually consistent: while the cluster
+    /// recovers from a dead silo it can, rarely and briefly, run a second activation of a grain. Storage ETags keep the
+    /// two from writing over each other (the stale one's write fails and reloads), but a refusal given without a write
+    /// would come from the stale activation's memory. True when the row changed since this activation last read or wrote
+    /// it, so that the caller decides again from the fresh state; false when it did not or could not be read (the
+    /// caller's answer stands: it was right for the row this activation holds).
+    /// </summary>
+    public static async Task<bool> RefreshAsync<T>(this IPersistentState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var held = state.Etag;
+        try
+        {
+            await state.ReadStateAsync().ConfigureAwait(true);
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            return false;
+        }
+
+        return !string.Equals(held, state.Etag, StringComparison.Ordinal);
+    }
 }

@@ -160,7 +160,7 @@ public sealed partial class CheckoutGrain(
         var s = state.State;
         if (!s.Created)
         {
-            return Unknown();
+            return await Stale() ? await ProposeAgreement(leaderWallet, participants) : Unknown();
         }
 
         using var step = CheckoutTelemetry.Step(Steps.Propose, s.TraceParent).Tag(CheckoutTelemetry.CheckoutIdAttribute, CheckoutId);
@@ -222,7 +222,7 @@ public sealed partial class CheckoutGrain(
         var s = state.State;
         if (!s.Created)
         {
-            return Unknown();
+            return await Stale() ? await SubmitBundle(leaderWallet, contributions) : Unknown();
         }
 
         using var step = CheckoutTelemetry.Step(Steps.S2, s.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, s.AgreementId).Tag(CheckoutTelemetry.WalletAttribute, leaderWallet);
@@ -230,7 +230,9 @@ public sealed partial class CheckoutGrain(
         await ExpireIfDue();
         if (s.Stage == CheckoutStage.Open)
         {
-            return Fail(ProtocolErrorCode.UnknownAgreement, $"checkout '{CheckoutId}' has no agreement yet: the leader proposes it first.");
+            return await Stale()
+                ? await SubmitBundle(leaderWallet, contributions)
+                : Fail(ProtocolErrorCode.UnknownAgreement, $"checkout '{CheckoutId}' has no agreement yet: the leader proposes it first.");
         }
 
         if (s.Stage is not (CheckoutStage.AgreementProposed or CheckoutStage.Challenging))
@@ -306,7 +308,7 @@ public sealed partial class CheckoutGrain(
         var s = state.State;
         if (!s.Created)
         {
-            return Unknown();
+            return await Stale() ? await SubmitResponse(wallet, responseJson) : Unknown();
         }
 
         using var step = CheckoutTelemetry.Step(Steps.S5, s.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, s.AgreementId).Tag(CheckoutTelemetry.WalletAttribute, wallet);
@@ -329,7 +331,9 @@ public sealed partial class CheckoutGrain(
 
         if (s.Stage is CheckoutStage.Open or CheckoutStage.AgreementProposed)
         {
-            return Fail(ProtocolErrorCode.ChallengeNotFound, $"checkout '{CheckoutId}' has sent no challenges yet.");
+            return await Stale()
+                ? await SubmitResponse(wallet, responseJson)
+                : Fail(ProtocolErrorCode.ChallengeNotFound, $"checkout '{CheckoutId}' has sent no challenges yet.");
         }
 
         if (s.Stage != CheckoutStage.Challenging)
@@ -928,6 +932,26 @@ public sealed partial class CheckoutGrain(
     {
         var s = state.State;
         return new CheckoutView(StoreId, CheckoutId, s.OrderRef, s.Currency, s.TotalMinor, s.ExpiresAt, s.Stage, s.AgreementId, s.AgreementJson, [.. s.Steps], s.AbortReason, s.Receipt, s.ItemsHash);
+    }
+
+    /// <summary>
+    /// Before a refusal that rests on what this activation holds ("no such checkout", "no agreement yet", "no challenges
+    /// yet"), the row is read again: a second, stale activation can exist briefly after a silo dies
+    /// (<see cref="DurableState.RefreshAsync{T}"/>). True when the row had moved on; the caller then decides again.
+    /// </summary>
+    private async Task<bool> Stale()
+    {
+        if (!await state.RefreshAsync())
+        {
+            return false;
+        }
+
+        if (state.State.Created)
+        {
+            ScheduleTimers();
+        }
+
+        return true;
     }
 
     private Reply<CheckoutView> Unknown() =>

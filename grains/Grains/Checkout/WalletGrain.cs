@@ -153,6 +153,11 @@ public sealed partial class WalletGrain(
         // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
         if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal)))
         {
+            if (await state.RefreshAsync())
+            {
+                return await ReceiveContribution(contribution);
+            }
+
             return s.Leading.Exists(l => string.Equals(l.Store, agreement.Value.Store, StringComparison.Ordinal))
                 ? await Refuse(changed, ProtocolErrorCode.AgreementMismatch, $"wallet {entry.Wallet} accepted agreement {agreement.Id}, which is not the one leader {WalletId} proposed at store '{agreement.Value.Store}': fetch the agreement from the checkout and accept that one.")
                 : await Refuse(changed, ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first.");

@@ -32,6 +32,9 @@ public sealed class SettlementFixture : IAsyncLifetime
     /// <summary>The silo's grain factory (calls go straight into the in-process silo).</summary>
     public IGrainFactory Grains => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>The silo's services (its grain storage provider, to read and write rows behind an activation's back).</summary>
+    public IServiceProvider SiloServices => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services;
+
     /// <summary>The Azurite connection string (for reading stored rows directly).</summary>
     public string StorageConnectionString => (_azurite ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString;
 
