@@ -318,7 +318,7 @@ public sealed partial class WalletGrain(
                 continue;
             }
 
-            s.Notes.Add(new StoredNote { Serial = note.Value.Serial, Issuer = note.Value.Issuer, NoteJson = note.ToCanonicalString() });
+            s.Notes.Add(new StoredNote { Serial = note.Value.Serial, Issuer = note.Value.Issuer });
             added++;
         }
 
@@ -481,7 +481,7 @@ public sealed partial class WalletGrain(
                 continue;
             }
 
-            listed.Add(new WalletNote(notes[i].NoteJson, view.State, view.AgreementId));
+            listed.Add(new WalletNote(view.NoteJson, view.State, view.AgreementId));
             if (view.State == NoteState.Spent)
             {
                 spent.Add(notes[i]);
