@@ -53,6 +53,14 @@ public sealed class BenchRunTests(ITestOutputHelper output)
             AssertConsistent(report.Modes[name], settings);
         }
 
+        foreach (var phase in report.Modes["memory"].Phases)
+        {
+            // ADR 0014: the end of an agreement is written with each wallet's next write, and the checkout writes once
+            // at its end (the receipt), not also at the decision.
+            Assert.Equal(0.0, phase.Costs.WritesBySite.GetValueOrDefault("wallet <- IWalletGrain.AgreementEnded"));
+            Assert.Equal(1.0, phase.Costs.WritesBySite.GetValueOrDefault("checkout <- ICheckoutGrain.OnOutcome"), 1);
+        }
+
         Assert.Contains(report.Targets, t => t.Target.StartsWith("crypto ratio", StringComparison.Ordinal));
         Assert.Contains(report.Targets, t => t.Target.StartsWith("storage ratio", StringComparison.Ordinal));
         Assert.Equal(3, report.Machine.LoadAverageBefore.Length);
