@@ -15,8 +15,9 @@ public delegate Task<Outcome<Caller>> Authorize(Authenticator authenticator, Pos
 /// The steps every route takes, in order. GET: the cluster is reachable (503 otherwise), the caller is authenticated, the
 /// route answers. POST: the cluster is reachable, an Idempotency-Key is present (400 <c>idempotency_key_missing</c>), the
 /// body is within its limit (413), the caller is authenticated (401/403), the route checks the body (400s, not stored),
-/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>), whose answer (success or
-/// refusal) is stored and replayed to every retry.
+/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>, or
+/// <see cref="PostRequest.RunByContentAsync"/> for operations idempotent by content), whose answer (success or refusal) is
+/// stored and replayed to every retry.
 /// </summary>
 internal sealed class ApiPipeline(IGrainFactory grains, Authenticator authenticator, ClusterConnection connection, IOptions<ApiOptions> options)
 {
