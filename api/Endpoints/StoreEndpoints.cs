@@ -106,9 +106,10 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunOnceAsync(async ticket =>
+            return await request.RunByContentAsync(async ticket =>
             {
-                // Both come from the idempotency record, so a retry after a crash opens the very same checkout.
+                // Both come from the idempotency record (reserved in its memory while the open runs, then stored with the
+                // answer), so a concurrent or later retry opens the very same checkout (ADR 0014).
                 var checkoutId = ticket.OperationId;
                 var expiresAt = ticket.StartedAt + TimeSpan.FromSeconds(expiresInSeconds);
                 var reply = await Checkout(api, store, checkoutId).Open(orderRef, currency, totalMinor, expiresAt, itemsHash).ConfigureAwait(false);
@@ -169,7 +170,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunOnceAsync(async _ =>
+            return await request.RunByContentAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).ProposeAgreement(request.Caller.Name, participants).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -217,7 +218,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunOnceAsync(async _ =>
+            return await request.RunByContentAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitBundle(request.Caller.Name, contributions).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -254,7 +255,7 @@ internal static class StoreEndpoints
                 return request.Refuse(ProtocolErrorCode.Forbidden, $"wallet {request.Caller.Name} may not answer for wallet {Truncate(responder)}: the responding wallet signs its own request.");
             }
 
-            return await request.RunOnceAsync(async _ =>
+            return await request.RunByContentAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitResponse(request.Caller.Name, response).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);

@@ -15,8 +15,9 @@ public delegate Task<Outcome<Caller>> Authorize(Authenticator authenticator, Pos
 /// The steps every route takes, in order. GET: the cluster is reachable (503 otherwise), the caller is authenticated, the
 /// route answers. POST: the cluster is reachable, an Idempotency-Key is present (400 <c>idempotency_key_missing</c>), the
 /// body is within its limit (413), the caller is authenticated (401/403), the route checks the body (400s, not stored),
-/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>), whose answer (success or
-/// refusal) is stored and replayed to every retry.
+/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>, or
+/// <see cref="PostRequest.RunByContentAsync"/> for operations idempotent by content), whose answer (success or refusal) is
+/// stored and replayed to every retry.
 /// </summary>
 internal sealed class ApiPipeline(IGrainFactory grains, Authenticator authenticator, ClusterConnection connection, IOptions<ApiOptions> options)
 {
@@ -135,7 +136,7 @@ public sealed class PostRequest : IDisposable
         switch (ticket.Status)
         {
             case IdempotencyStatus.KeyReused:
-                return Refuse(ProtocolErrorCode.IdempotencyKeyReused, "this Idempotency-Key was used before for another request on this route: use a new key for a new request.");
+                return KeyReused();
             case IdempotencyStatus.Answered:
                 Replayed = true;
                 return FromStored(ticket.Answer!);
@@ -158,6 +159,64 @@ public sealed class PostRequest : IDisposable
         return answer;
     }
 
+    /// <summary>
+    /// Like <see cref="RunOnceAsync"/>, for an operation that is idempotent by its content (running it again with the same
+    /// request does nothing new and answers alike), with one write instead of two: nothing is written before the operation,
+    /// and the request hash is stored with the answer after it. A crash between the two leaves no record, so the retry runs
+    /// the operation again. Meanwhile the record reserves the key in memory: concurrent attempts share its operation id and
+    /// start time, and another request with the key is <c>idempotency_key_reused</c> (ADR 0014).
+    /// </summary>
+    public async Task<ApiAnswer> RunByContentAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var method = Http.Request.Method;
+        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
+        var requestHash = IdempotencyKeys.RequestHash(method, route, Body);
+        var record = _grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey));
+        var ticket = await record.Check(requestHash).ConfigureAwait(false);
+        switch (ticket.Status)
+        {
+            case IdempotencyStatus.KeyReused:
+                return KeyReused();
+            case IdempotencyStatus.Answered:
+                Replayed = true;
+                return FromStored(ticket.Answer!);
+        }
+
+        ApiAnswer answer;
+        try
+        {
+            answer = await operation(ticket).ConfigureAwait(false);
+        }
+        catch
+        {
+            await record.Release(requestHash).ConfigureAwait(false);
+            throw;
+        }
+
+        if (answer.StatusCode >= StatusCodes.Status500InternalServerError)
+        {
+            await record.Release(requestHash).ConfigureAwait(false);
+            return answer;
+        }
+
+        var recorded = await record.Record(requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
+        if (recorded.Status == IdempotencyStatus.KeyReused)
+        {
+            return KeyReused();
+        }
+
+        var stored = recorded.Answer!;
+        if (!string.Equals(stored.Body, answer.Body, StringComparison.Ordinal) || stored.StatusCode != answer.StatusCode)
+        {
+            // A concurrent attempt with the same key answered first: every attempt sends that answer.
+            Replayed = true;
+            return FromStored(stored);
+        }
+
+        return answer;
+    }
+
     public void Dispose()
     {
         if (_json is { IsOk: true } json)
@@ -165,6 +224,9 @@ public sealed class PostRequest : IDisposable
             json.Value.Dispose();
         }
     }
+
+    private ApiAnswer KeyReused() =>
+        Refuse(ProtocolErrorCode.IdempotencyKeyReused, "this Idempotency-Key was used before for another request on this route: use a new key for a new request.");
 
     private static ApiAnswer FromStored(IdempotentAnswer answer) => new(answer.StatusCode, answer.ContentType, answer.Body);
 }

@@ -29,7 +29,7 @@ public enum IdempotencyStatus
     KeyReused = 2,
 }
 
-/// <summary>What <see cref="IIdempotencyGrain.Begin"/> says about a request.</summary>
+/// <summary>What <see cref="IIdempotencyGrain.Begin"/> or <see cref="IIdempotencyGrain.Check"/> says about a request.</summary>
 /// <param name="Status">What to do.</param>
 /// <param name="OperationId">A random id fixed by the first attempt and the same for every retry, for operations that need
 /// one (an account's operation id, a new checkout's id).</param>
@@ -58,6 +58,26 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     /// wins, so two concurrent attempts send the same answer).</summary>
     [Alias("Complete")]
     Task<IdempotentAnswer> Complete(string requestHash, IdempotentAnswer answer);
+
+    /// <summary>
+    /// The one-write path, for operations idempotent by content: says whether to run the request, replay the stored answer
+    /// or refuse, writing nothing. A request to run is reserved in the record's memory (its hash, an operation id and the
+    /// start time), so that concurrent attempts with the same key share one operation id and another request with the key
+    /// is refused while it runs; then <see cref="Record"/> stores the answer, or <see cref="Release"/> gives the key back.
+    /// </summary>
+    [Alias("Check")]
+    Task<IdempotencyTicket> Check(string requestHash);
+
+    /// <summary>Stores the request's hash with its answer in one write, unless an answer is stored already. Returns
+    /// <see cref="IdempotencyStatus.Answered"/> with the stored answer (the first one wins), or
+    /// <see cref="IdempotencyStatus.KeyReused"/> when the key was taken meanwhile by another request.</summary>
+    [Alias("Record")]
+    Task<IdempotencyTicket> Record(string requestHash, IdempotentAnswer answer);
+
+    /// <summary>Forgets the reservation of a request that got no answer to store (a 5xx), so a corrected request may use
+    /// the key at once.</summary>
+    [Alias("Release")]
+    Task Release(string requestHash);
 }
 
 /// <summary>How the API names idempotency records and request hashes.</summary>

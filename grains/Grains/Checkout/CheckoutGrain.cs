@@ -701,17 +701,18 @@ public sealed partial class CheckoutGrain(
             changed = true;
         }
 
-        if (!changed)
+        // Only the end is written (the receipt, or the abort with its reason). The votes, a COMMIT and the banks'
+        // acknowledgements seen before it are shown from memory: each is the settlement grain's to keep, and every later
+        // view (the settlement grain's completion, its reminder, this checkout's own Begin retry) carries them again, so
+        // a crash loses nothing the next view does not bring back (ADR 0014).
+        if (!changed || !terminal)
         {
             return;
         }
 
         await Persist();
-        if (terminal)
-        {
-            LogEnded(logger, StoreId, CheckoutId, s.AgreementId, s.Stage, s.AbortReason?.Code ?? "");
-            await Ended();
-        }
+        LogEnded(logger, StoreId, CheckoutId, s.AgreementId, s.Stage, s.AbortReason?.Code ?? "");
+        await Ended();
     }
 
     private Receipt BuildReceipt(SettlementView view, DateTimeOffset now)

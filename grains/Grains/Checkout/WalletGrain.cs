@@ -21,8 +21,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// (<c>invalid_field</c>) and <see cref="MaxMailboxCharacters"/> characters of JSON in the whole mailbox
 /// (<c>payload_too_large</c>); at most <see cref="MaxChallenges"/> challenges (the oldest is dropped),
 /// <see cref="MaxNotes"/> notes (more are ignored with a warning after spent ones are dropped) and
-/// <see cref="MaxRecentCheckouts"/> recent checkouts. Durable writes: one per call that changes something; repeats
-/// change nothing and write nothing.
+/// <see cref="MaxRecentCheckouts"/> recent checkouts. Durable writes: one per call that changes something, except
+/// <see cref="AgreementEnded"/>, whose changes go with the next write (WalletGrain.Ended.cs); repeats change nothing and
+/// write nothing.
 /// </remarks>
 public sealed partial class WalletGrain(
     [PersistentState("wallet", StorageNames.GrainState)] IPersistentState<WalletState> state,
@@ -153,7 +154,7 @@ public sealed partial class WalletGrain(
         // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
         if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal)))
         {
-            if (await state.RefreshAsync())
+            if (await RefreshAsync())
             {
                 return await ReceiveContribution(contribution);
             }
@@ -317,7 +318,7 @@ public sealed partial class WalletGrain(
                 continue;
             }
 
-            s.Notes.Add(new StoredNote { Serial = note.Value.Serial, Issuer = note.Value.Issuer, NoteJson = note.ToCanonicalString() });
+            s.Notes.Add(new StoredNote { Serial = note.Value.Serial, Issuer = note.Value.Issuer });
             added++;
         }
 
@@ -338,37 +339,6 @@ public sealed partial class WalletGrain(
         }
 
         return listed;
-    }
-
-    public async Task AgreementEnded(string agreementId, string store, string checkoutId)
-    {
-        var s = state.State;
-        if (!s.Registered)
-        {
-            return;
-        }
-
-        var changed = PruneExpired(_time.GetUtcNow());
-        changed |= s.Mailbox.RemoveAll(m => string.Equals(m.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
-        changed |= s.Leading.RemoveAll(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
-        changed |= s.Challenges.RemoveAll(c => string.Equals(c.Challenge.AgreementId, agreementId, StringComparison.Ordinal)) > 0;
-        var checkout = GrainKeys.Checkout(store, checkoutId);
-        if (s.RecentCheckouts.Count == 0 || !string.Equals(s.RecentCheckouts[0], checkout, StringComparison.Ordinal))
-        {
-            s.RecentCheckouts.Remove(checkout);
-            s.RecentCheckouts.Insert(0, checkout);
-            if (s.RecentCheckouts.Count > MaxRecentCheckouts)
-            {
-                s.RecentCheckouts.RemoveRange(MaxRecentCheckouts, s.RecentCheckouts.Count - MaxRecentCheckouts);
-            }
-
-            changed = true;
-        }
-
-        if (changed)
-        {
-            await Persist();
-        }
     }
 
     public Task<IReadOnlyList<string>> GetRecentCheckouts() => Task.FromResult<IReadOnlyList<string>>([.. state.State.RecentCheckouts]);
@@ -511,7 +481,7 @@ public sealed partial class WalletGrain(
                 continue;
             }
 
-            listed.Add(new WalletNote(notes[i].NoteJson, view.State, view.AgreementId));
+            listed.Add(new WalletNote(view.NoteJson, view.State, view.AgreementId));
             if (view.State == NoteState.Spent)
             {
                 spent.Add(notes[i]);
@@ -537,13 +507,6 @@ public sealed partial class WalletGrain(
     {
         var s = state.State;
         return new WalletProfile(WalletId, s.PublicJwkJson, s.Institution, s.Account, s.CreatedAt);
-    }
-
-    /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
-    private async Task Persist()
-    {
-        RecordEvents();
-        await state.WriteOrReloadAsync(this);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wallet {Wallet} registered with {Institution}/{Account}")]

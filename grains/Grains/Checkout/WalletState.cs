@@ -117,6 +117,8 @@ public sealed class StoredChallenge
     public string ChallengeId { get; set; } = "";
 }
 
+/// <summary>A note issued to the wallet, by its key at the issuer only: the signed text is read from its
+/// <c>NoteGrain</c> when the notes are listed, so a wallet at its note cap stays far below 64 KB (ADR 0014).</summary>
 [GenerateSerializer, Alias("osettle.StoredNote")]
 public sealed class StoredNote
 {
@@ -126,9 +128,7 @@ public sealed class StoredNote
     [Id(1)]
     public string Issuer { get; set; } = "";
 
-    /// <summary>The note's canonical JSON text.</summary>
-    [Id(2)]
-    public string NoteJson { get; set; } = "";
+    // [Id(2)] retired: the note's canonical JSON text, no longer kept here (its NoteGrain holds it; ADR 0014).
 }
 
 /// <summary>An agreement a wallet leads, until it ends or expires.</summary>

@@ -33,9 +33,13 @@ public sealed class IdempotencyState
 }
 
 /// <summary>
-/// An idempotency record (see <see cref="IIdempotencyGrain"/>). Two writes per request: the request hash with a fresh
-/// operation id before the operation runs, and the answer after. The grain serializes calls, so two concurrent attempts
-/// with the same key see the same operation id, and the first answer stored is the one every attempt sends.
+/// An idempotency record (see <see cref="IIdempotencyGrain"/>), written one of two ways, chosen by the route (ADR 0014).
+/// <see cref="Begin"/> and <see cref="Complete"/>: two writes, the request hash with a fresh operation id before the
+/// operation runs and the answer after, for operations that need their id fixed durably before they act (deposits,
+/// withdrawals). <see cref="Check"/> and <see cref="Record"/>: one write, the hash with the answer after the operation, for
+/// operations idempotent by content: a crash before the write leaves no record, and the retry runs the operation again,
+/// which then does nothing new. The grain serializes calls, so concurrent attempts with the same key see the same
+/// operation id (durable, or reserved in memory), and the first answer stored is the one every attempt sends.
 /// </summary>
 /// <remarks>Activations are short-lived (a record is read again from storage after a few idle minutes), so records do
 /// not accumulate in memory; rows older than <see cref="IdempotencyKeys.Retention"/> are overwritten when their key is
@@ -45,7 +49,14 @@ public sealed class IdempotencyGrain(
     [PersistentState("idempotency", StorageNames.GrainState)] IPersistentState<IdempotencyState> state,
     TimeProvider? timeProvider = null) : Grain, IIdempotencyGrain
 {
+    /// <summary>How long a reservation made by <see cref="Check"/> keeps another request off the key without an answer:
+    /// longer than any operation runs (Orleans' response timeout is 30 s), so only an attempt that was abandoned expires.</summary>
+    public static readonly TimeSpan ReservationLease = TimeSpan.FromMinutes(2);
+
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
+    /// <summary>The request running under the one-write path, not yet recorded (memory only).</summary>
+    private Reservation? _reserved;
 
     public async Task<IdempotencyTicket> Begin(string requestHash)
     {
@@ -97,8 +108,102 @@ public sealed class IdempotencyGrain(
         return answer;
     }
 
+    public Task<IdempotencyTicket> Check(string requestHash)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestHash);
+        var s = state.State;
+        var now = _time.GetUtcNow();
+        if (Held(now))
+        {
+            if (!string.Equals(s.RequestHash, requestHash, StringComparison.Ordinal))
+            {
+                return Task.FromResult(new IdempotencyTicket(IdempotencyStatus.KeyReused, "", s.StartedAt, null));
+            }
+
+            return Task.FromResult(s.Answer() is { } answer
+                ? new IdempotencyTicket(IdempotencyStatus.Answered, s.OperationId, s.StartedAt, answer)
+                : new IdempotencyTicket(IdempotencyStatus.Run, s.OperationId, s.StartedAt, null));
+        }
+
+        if (_reserved is { } reserved && now - reserved.Since < ReservationLease
+            && !string.Equals(reserved.RequestHash, requestHash, StringComparison.Ordinal))
+        {
+            return Task.FromResult(new IdempotencyTicket(IdempotencyStatus.KeyReused, "", reserved.StartedAt, null));
+        }
+
+        if (_reserved is null || !string.Equals(_reserved.RequestHash, requestHash, StringComparison.Ordinal))
+        {
+            _reserved = new Reservation(requestHash, BinaryIds.NewRandom(), Timestamps.Truncate(now), now);
+        }
+        else
+        {
+            _reserved = _reserved with { Since = now };
+        }
+
+        return Task.FromResult(new IdempotencyTicket(IdempotencyStatus.Run, _reserved.OperationId, _reserved.StartedAt, null));
+    }
+
+    public async Task<IdempotencyTicket> Record(string requestHash, IdempotentAnswer answer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestHash);
+        ArgumentNullException.ThrowIfNull(answer);
+        var now = _time.GetUtcNow();
+        if (Held(now))
+        {
+            var s = state.State;
+            if (!string.Equals(s.RequestHash, requestHash, StringComparison.Ordinal))
+            {
+                return new IdempotencyTicket(IdempotencyStatus.KeyReused, "", s.StartedAt, null);
+            }
+
+            if (s.Answer() is { } stored)
+            {
+                return new IdempotencyTicket(IdempotencyStatus.Answered, s.OperationId, s.StartedAt, stored);
+            }
+
+            // A record begun by Begin (two-write path) and not answered yet: this answer completes it.
+            return new IdempotencyTicket(IdempotencyStatus.Answered, s.OperationId, s.StartedAt, await Complete(requestHash, answer));
+        }
+
+        var reserved = _reserved is { } r && string.Equals(r.RequestHash, requestHash, StringComparison.Ordinal) ? r : null;
+        state.State = new IdempotencyState
+        {
+            RequestHash = requestHash,
+            OperationId = reserved?.OperationId ?? BinaryIds.NewRandom(),
+            StartedAt = reserved?.StartedAt ?? Timestamps.Truncate(now),
+            AnswerStatusCode = answer.StatusCode,
+            AnswerContentType = answer.ContentType,
+            AnswerBody = answer.Body,
+        };
+        await WriteAsync();
+        if (reserved is not null)
+        {
+            _reserved = null;
+        }
+
+        return new IdempotencyTicket(IdempotencyStatus.Answered, state.State.OperationId, state.State.StartedAt, answer);
+    }
+
+    public Task Release(string requestHash)
+    {
+        if (_reserved is { } reserved && string.Equals(reserved.RequestHash, requestHash, StringComparison.Ordinal))
+        {
+            _reserved = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>True when the row holds a record still within its retention.</summary>
+    private bool Held(DateTimeOffset now) =>
+        state.State.RequestHash.Length > 0 && now - state.State.StartedAt < IdempotencyKeys.Retention;
+
     private async Task WriteAsync()
     {
         await state.WriteOrReloadAsync(this);
     }
+
+    /// <summary>A request reserved by <see cref="Check"/>: its hash, the operation id and start time every attempt shares,
+    /// and when an attempt last checked it.</summary>
+    private sealed record Reservation(string RequestHash, string OperationId, DateTimeOffset StartedAt, DateTimeOffset Since);
 }
