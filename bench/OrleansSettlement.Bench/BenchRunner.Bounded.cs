@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OrleansSettlement.Bench.Hosting;
 using OrleansSettlement.Bench.Load;
 using OrleansSettlement.Bench.Report;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench;
 
@@ -15,7 +16,7 @@ internal sealed partial class BenchRunner
     private const int FullScaleNotes = 100_000;
     private const int FullScaleCheckouts = 10_000;
 
-    private async Task<BoundedStateReport> RunBoundedStateAsync(BenchAzurite azurite, CancellationToken ct)
+    private async Task<BoundedStateReport> RunBoundedStateAsync(AzuriteProcess azurite, CancellationToken ct)
     {
         var notes = Math.Max(1, (int)(FullScaleNotes * settings.BoundedScale));
         var checkouts = Math.Max(1, (int)(FullScaleCheckouts * settings.BoundedScale));

@@ -6,6 +6,7 @@ using OrleansSettlement.Bench.Hosting;
 using OrleansSettlement.Bench.Load;
 using OrleansSettlement.Bench.Measure;
 using OrleansSettlement.Bench.Report;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench;
 
@@ -35,7 +36,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         var verifications = MachineLimits.VerificationsPerSecond(settings.LimitDuration);
 
         progress("Starting Azurite (in memory, free ports)...");
-        await using var azurite = await BenchAzurite.StartAsync(settings.RepositoryRoot).ConfigureAwait(false);
+        await using var azurite = await StartAzuriteAsync(settings.RepositoryRoot).ConfigureAwait(false);
         using var counters = new BenchCounters();
         var modes = new Dictionary<string, ModeReport>(StringComparer.Ordinal);
         HotGrainReport? hot = null;
@@ -64,7 +65,20 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             modes, hot, bounded, Targets(modes, hot), _problems);
     }
 
-    private async Task<ModeReport> RunModeAsync(StorageMode mode, BenchAzurite azurite, BenchCounters counters, double verificationsPerSecond, CancellationToken ct)
+    /// <summary>Azurite in memory on free ports; a failure to start it is a setup failure (exit 2), not a finding.</summary>
+    private static async Task<AzuriteProcess> StartAzuriteAsync(string repositoryRoot)
+    {
+        try
+        {
+            return await AzuriteProcess.StartInMemoryAsync(repositoryRoot).ConfigureAwait(false);
+        }
+        catch (AzuriteStartException failure)
+        {
+            throw new BenchSetupException(failure.Message, failure);
+        }
+    }
+
+    private async Task<ModeReport> RunModeAsync(StorageMode mode, AzuriteProcess azurite, BenchCounters counters, double verificationsPerSecond, CancellationToken ct)
     {
         progress($"{Name(mode)}: starting a silo (SiloConfiguration, {Name(mode)} grain storage)...");
         await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, settings.ShowLogs).ConfigureAwait(false);
@@ -109,7 +123,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             costs.WritesByGrain, phases);
     }
 
-    private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, BenchAzurite azurite, BenchCounters counters, CancellationToken ct)
+    private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, AzuriteProcess azurite, BenchCounters counters, CancellationToken ct)
     {
         progress($"hot grains ({Name(mode)}): starting a silo...");
         await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, settings.ShowLogs).ConfigureAwait(false);

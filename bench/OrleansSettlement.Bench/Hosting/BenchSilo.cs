@@ -7,6 +7,7 @@ using Orleans.Storage;
 using OrleansSettlement.Bench.Measure;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Silo;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench.Hosting;
 
@@ -44,7 +45,7 @@ internal sealed class BenchSilo : IAsyncDisposable
 
     public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, bool showLogs)
     {
-        var ports = BenchAzurite.FreePorts(2);
+        var ports = FreePorts.Take(2);
         var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..12];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
