@@ -88,6 +88,37 @@ public sealed class BenchRunTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task ShortRun_FakeVaultSigner_CountsTheKeyVaultClientsSignsOfEveryChangeNote()
+    {
+        var settings = new BenchSettings
+        {
+            Duration = TimeSpan.FromSeconds(2),
+            WarmUp = TimeSpan.FromSeconds(1),
+            LimitDuration = TimeSpan.FromMilliseconds(500),
+            Concurrency = 6,
+            Storage = [StorageMode.Memory],
+            Signer = BenchSigner.FakeVault,
+            RepositoryRoot = RepositoryRoot.Find(),
+        };
+
+        var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
+        output.WriteLine(report.ToJson());
+
+        Assert.Empty(report.Problems);
+        Assert.Contains("fake vault", report.KeyVault, StringComparison.Ordinal);
+        var mode = report.Modes["memory"];
+        AssertConsistent(mode, settings);
+        Assert.True(mode.KeyVaultOpsPerCheckout > 0, "no Key Vault operation was counted");
+        foreach (var phase in mode.Phases)
+        {
+            // Each payer spends a note worth more than its share, so its bank signs one change note, in the vault. The
+            // public key is fetched when the bank makes its key and cached by the signer, before any measured phase.
+            AssertSum(phase.Costs.KeyVaultOpsPerCheckout, phase.Costs.KeyVaultOpsByOperation.Values);
+            Assert.True(phase.Costs.KeyVaultOpsByOperation.GetValueOrDefault("Sign") >= settings.Layout.Payers, $"{phase.Name}: fewer vault signs than change notes");
+        }
+    }
+
     private static void AssertConsistent(ModeReport mode, BenchSettings settings, bool httpRequestsSigned = false)
     {
         Assert.Equal(2, mode.Phases.Count); // saturating, then half of its throughput
