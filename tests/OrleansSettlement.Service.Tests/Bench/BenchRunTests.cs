@@ -22,18 +22,19 @@ public sealed class BenchRunTests(ITestOutputHelper output)
         "keyVaultOpsPerCheckout", "grainCallsPerCheckout", "cryptoRatio", "storageRatio",
     ];
 
+    /// <summary>A bench of seconds: enough for every phase to settle checkouts, not for figures worth reading.</summary>
+    private static BenchSettings Short { get; } = new()
+    {
+        Duration = TimeSpan.FromSeconds(2),
+        WarmUp = TimeSpan.FromSeconds(1),
+        LimitDuration = TimeSpan.FromMilliseconds(500),
+        RepositoryRoot = RepositoryRoot.Find(),
+    };
+
     [Fact]
     public async Task ShortRun_BothStorageModes_ReportIsCompleteAndConsistent()
     {
-        var settings = new BenchSettings
-        {
-            Duration = TimeSpan.FromSeconds(2),
-            WarmUp = TimeSpan.FromSeconds(1),
-            LimitDuration = TimeSpan.FromMilliseconds(500),
-            Concurrency = 6,
-            Storage = [StorageMode.Memory, StorageMode.Azurite],
-            RepositoryRoot = RepositoryRoot.Find(),
-        };
+        var settings = Short with { Concurrency = 6, Storage = [StorageMode.Memory, StorageMode.Azurite] };
 
         var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
         var json = report.ToJson();
@@ -61,16 +62,7 @@ public sealed class BenchRunTests(ITestOutputHelper output)
     [Fact]
     public async Task ShortRun_HttpPath_CountsTheApisIdempotencyRecordsAndRequestSignatures()
     {
-        var settings = new BenchSettings
-        {
-            Duration = TimeSpan.FromSeconds(2),
-            WarmUp = TimeSpan.FromSeconds(1),
-            LimitDuration = TimeSpan.FromMilliseconds(500),
-            Concurrency = 4,
-            Storage = [StorageMode.Memory],
-            Path = BenchPath.Http,
-            RepositoryRoot = RepositoryRoot.Find(),
-        };
+        var settings = Short with { Concurrency = 4, Storage = [StorageMode.Memory], Path = BenchPath.Http };
 
         var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
         output.WriteLine(report.ToJson());
@@ -91,16 +83,7 @@ public sealed class BenchRunTests(ITestOutputHelper output)
     [Fact]
     public async Task ShortRun_FakeVaultSigner_CountsTheKeyVaultClientsSignsOfEveryChangeNote()
     {
-        var settings = new BenchSettings
-        {
-            Duration = TimeSpan.FromSeconds(2),
-            WarmUp = TimeSpan.FromSeconds(1),
-            LimitDuration = TimeSpan.FromMilliseconds(500),
-            Concurrency = 6,
-            Storage = [StorageMode.Memory],
-            Signer = BenchSigner.FakeVault,
-            RepositoryRoot = RepositoryRoot.Find(),
-        };
+        var settings = Short with { Concurrency = 6, Storage = [StorageMode.Memory], Signer = BenchSigner.FakeVault };
 
         var report = await new BenchRunner(settings, output.WriteLine).RunAsync(CancellationToken.None);
         output.WriteLine(report.ToJson());
