@@ -45,13 +45,25 @@ public static class ChaosRun
 
         // The end: every row of the run, once more, now that nothing is in flight.
         var final = await SystemInvariants.CheckAsync(cluster.StorageConnectionString, cluster.StorageSerializer).ConfigureAwait(false);
-        return new ChaosReport(settings.Seed, [.. results.OrderBy(r => r.Index)], final, startup, clock.Elapsed, cluster.Azurite.ForcedStops);
+        return new ChaosReport(settings, [.. results.OrderBy(r => r.Index)], final, startup, clock.Elapsed, cluster.Azurite.ForcedStops);
     }
 }
 
 /// <summary>What a run found, with the figures docs/reliability.md records.</summary>
-public sealed record ChaosReport(int Seed, IReadOnlyList<ScenarioResult> Scenarios, InvariantReport Final, TimeSpan Startup, TimeSpan Wall, int AzuriteForcedStops)
+public sealed record ChaosReport(ChaosSettings Settings, IReadOnlyList<ScenarioResult> Scenarios, InvariantReport Final, TimeSpan Startup, TimeSpan Wall, int AzuriteForcedStops)
 {
+    public int Seed => Settings.Seed;
+
+    /// <summary>The command that runs the whole run again (for a failure of the final check).</summary>
+    public string Replay => ChaosReplay.Run(Settings);
+
+    /// <summary>The command that runs <paramref name="scenario"/> again on its own.</summary>
+    public string ReplayOf(ScenarioResult scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return ChaosReplay.Scenario(Settings, scenario.Index);
+    }
+
     public IEnumerable<ScenarioResult> Failed => Scenarios.Where(s => !s.Ok);
 
     public int Violations => Scenarios.Sum(s => s.Violations.Count) + Final.Violations.Count;

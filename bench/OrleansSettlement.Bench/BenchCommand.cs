@@ -43,6 +43,7 @@ public static class BenchCommand
                 HotGrains = parse.GetValue(o.HotGrains),
                 BoundedState = parse.GetValue(o.BoundedState),
                 BoundedScale = parse.GetValue(o.BoundedScale),
+                Signer = parse.GetValue(o.Signer) == "fake-vault" ? BenchSigner.FakeVault : BenchSigner.Development,
                 ShowLogs = parse.GetValue(o.Logs),
             };
             return RunAsync(settings, parse.GetValue(o.Json), ct);

@@ -45,6 +45,8 @@ internal sealed class BenchOptions
 
     public Option<double> BoundedScale { get; } = new("--bounded-scale") { Description = "Scale of --bounded-state (1 = the full 100,000 notes and 10,000 checkouts).", DefaultValueFactory = _ => 1 };
 
+    public Option<string> Signer { get; } = new("--signer") { Description = "How the banks sign notes: development (each bank's key in grain state; Key Vault operations read 0) or fake-vault (every bank's note key in an in-process fake Azure Key Vault over HTTPS, signed through the service's real Key Vault adapter, so Key Vault operations per checkout are counted: one sign per change note; the bench fails if they read 0).", DefaultValueFactory = _ => "development" };
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout (progress goes to stderr)." };
 
     public Option<bool> Logs { get; } = new("--logs") { Description = "Show the silo's warnings and errors on stderr." };
@@ -56,7 +58,8 @@ internal sealed class BenchOptions
         ArgumentNullException.ThrowIfNull(command);
         Storage.AcceptOnlyFromAmong("azurite", "memory", "both");
         Path.AcceptOnlyFromAmong("grain", "http");
-        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Json, Logs })
+        Signer.AcceptOnlyFromAmong("development", "fake-vault");
+        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Signer, Json, Logs })
         {
             command.Options.Add(option);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OrleansSettlement.Bench.Hosting;
 using OrleansSettlement.Bench.Load;
 using OrleansSettlement.Bench.Report;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench;
 
@@ -15,7 +16,7 @@ internal sealed partial class BenchRunner
     private const int FullScaleNotes = 100_000;
     private const int FullScaleCheckouts = 10_000;
 
-    private async Task<BoundedStateReport> RunBoundedStateAsync(BenchAzurite azurite, CancellationToken ct)
+    private async Task<BoundedStateReport> RunBoundedStateAsync(AzuriteProcess azurite, BenchSigning signing, CancellationToken ct)
     {
         var notes = Math.Max(1, (int)(FullScaleNotes * settings.BoundedScale));
         var checkouts = Math.Max(1, (int)(FullScaleCheckouts * settings.BoundedScale));
@@ -23,8 +24,8 @@ internal sealed partial class BenchRunner
         try
         {
             progress($"bounded state: starting a silo on Azurite...");
-            await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, StorageMode.Azurite, settings.ShowLogs).ConfigureAwait(false);
-            using var world = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 1, 1, true));
+            await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, StorageMode.Azurite, signing, settings.ShowLogs).ConfigureAwait(false);
+            using var world = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 1, 1, true), silo.PrepareBank);
             await world.CreateBanksAndStoresAsync().ConfigureAwait(false);
             var forCheckouts = checkouts * settings.Layout.Payers;
             progress($"bounded state: issuing {Math.Max(0, notes - forCheckouts)} notes to holders at one bank...");

@@ -6,6 +6,7 @@ using OrleansSettlement.Bench.Hosting;
 using OrleansSettlement.Bench.Load;
 using OrleansSettlement.Bench.Measure;
 using OrleansSettlement.Bench.Report;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench;
 
@@ -35,41 +36,60 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         var verifications = MachineLimits.VerificationsPerSecond(settings.LimitDuration);
 
         progress("Starting Azurite (in memory, free ports)...");
-        await using var azurite = await BenchAzurite.StartAsync(settings.RepositoryRoot).ConfigureAwait(false);
+        await using var azurite = await StartAzuriteAsync(settings.RepositoryRoot).ConfigureAwait(false);
+        if (settings.Signer == BenchSigner.FakeVault)
+        {
+            progress("Starting the fake Key Vault (HTTPS on loopback): every bank signs notes through the Key Vault adapter...");
+        }
+
+        await using var signing = await BenchSigning.StartAsync(settings.Signer).ConfigureAwait(false);
         using var counters = new BenchCounters();
         var modes = new Dictionary<string, ModeReport>(StringComparer.Ordinal);
         HotGrainReport? hot = null;
         BoundedStateReport? bounded = null;
         if (settings.BoundedState)
         {
-            bounded = await RunBoundedStateAsync(azurite, ct).ConfigureAwait(false);
+            bounded = await RunBoundedStateAsync(azurite, signing, ct).ConfigureAwait(false);
         }
         else
         {
             foreach (var mode in settings.Storage)
             {
-                modes[Name(mode)] = await RunModeAsync(mode, azurite, counters, verifications, ct).ConfigureAwait(false);
+                modes[Name(mode)] = await RunModeAsync(mode, azurite, signing, counters, verifications, ct).ConfigureAwait(false);
             }
 
             if (settings.HotGrains)
             {
-                hot = await RunHotGrainsAsync(settings.Storage[0], azurite, counters, ct).ConfigureAwait(false);
+                hot = await RunHotGrainsAsync(settings.Storage[0], azurite, signing, counters, ct).ConfigureAwait(false);
             }
         }
 
         var machine = new MachineReport(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             GCSettings.IsServerGC, loadBefore, LoadAverage());
         return new BenchReport(started, Math.Round(clock.Elapsed.TotalSeconds, 1), machine,
-            "not configured: every bank signs notes with the development signer (keys in grain state), so Key Vault operations read 0",
+            signing.Description,
             modes, hot, bounded, Targets(modes, hot), _problems);
     }
 
-    private async Task<ModeReport> RunModeAsync(StorageMode mode, BenchAzurite azurite, BenchCounters counters, double verificationsPerSecond, CancellationToken ct)
+    /// <summary>Azurite in memory on free ports; a failure to start it is a setup failure (exit 2), not a finding.</summary>
+    private static async Task<AzuriteProcess> StartAzuriteAsync(string repositoryRoot)
+    {
+        try
+        {
+            return await AzuriteProcess.StartInMemoryAsync(repositoryRoot).ConfigureAwait(false);
+        }
+        catch (AzuriteStartException failure)
+        {
+            throw new BenchSetupException(failure.Message, failure);
+        }
+    }
+
+    private async Task<ModeReport> RunModeAsync(StorageMode mode, AzuriteProcess azurite, BenchSigning signing, BenchCounters counters, double verificationsPerSecond, CancellationToken ct)
     {
         progress($"{Name(mode)}: starting a silo (SiloConfiguration, {Name(mode)} grain storage)...");
-        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, settings.ShowLogs).ConfigureAwait(false);
+        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs).ConfigureAwait(false);
         await using var api = settings.Path == BenchPath.Http ? await BenchApi.StartAsync(azurite.ConnectionString, silo.ClusterId, settings.ShowLogs).ConfigureAwait(false) : null;
-        using var world = api is null ? (ILoadWorld)new BenchWorld(silo.Grains, settings.Layout) : new HttpWorld(api, settings.Layout);
+        using var world = api is null ? (ILoadWorld)new BenchWorld(silo.Grains, settings.Layout, silo.PrepareBank) : new HttpWorld(api, settings.Layout, silo.PrepareBank);
         await world.CreateBanksAndStoresAsync().ConfigureAwait(false);
         var c = settings.Concurrency;
         var phases = new List<PhaseReport>();
@@ -109,12 +129,12 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             costs.WritesByGrain, phases);
     }
 
-    private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, BenchAzurite azurite, BenchCounters counters, CancellationToken ct)
+    private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, AzuriteProcess azurite, BenchSigning signing, BenchCounters counters, CancellationToken ct)
     {
         progress($"hot grains ({Name(mode)}): starting a silo...");
-        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, settings.ShowLogs).ConfigureAwait(false);
+        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs).ConfigureAwait(false);
         var c = settings.Concurrency;
-        using var spread = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 4, 8, true));
+        using var spread = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 4, 8, true), silo.PrepareBank);
         await spread.CreateBanksAndStoresAsync().ConfigureAwait(false);
         var warm = await RunPhaseAsync(mode, silo, spread, counters, new PhasePlan("warm-up 8 stores/4 banks", null, c, settings.WarmUp), Math.Max(3 * c, 24), ct).ConfigureAwait(false);
         var saturated = await RunPhaseAsync(mode, silo, spread, counters, new PhasePlan("saturating 8 stores/4 banks", null, c, settings.Duration),
@@ -122,7 +142,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         var offered = Math.Max(saturated.CheckoutsPerSecond, 0.5);
         var spreadAtLoad = await RunPhaseAsync(mode, silo, spread, counters, new PhasePlan("8 stores/4 banks at that load", offered, 4 * c, settings.Duration), Needed(offered), ct).ConfigureAwait(false);
 
-        using var single = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 1, 1, true));
+        using var single = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 1, 1, true), silo.PrepareBank);
         await single.CreateBanksAndStoresAsync().ConfigureAwait(false);
         await RunPhaseAsync(mode, silo, single, counters, new PhasePlan("warm-up 1 store/1 bank", null, c, settings.WarmUp), Math.Max(3 * c, 24), ct).ConfigureAwait(false);
         var hotAtLoad = await RunPhaseAsync(mode, silo, single, counters, new PhasePlan("1 store/1 bank at that load", offered, 4 * c, settings.Duration), Needed(offered), ct).ConfigureAwait(false);
@@ -169,6 +189,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             Per(Get(BenchCounters.Signs)),
             Per(Get(BenchCounters.AppSigns)),
             Per(Get(BenchCounters.KeyVaultOps)),
+            Breakdown(d, BenchCounters.KeyVaultOpPrefix, Per),
             Per(Get(BenchCounters.GrainCalls)),
             new SortedDictionary<string, double>(calls, StringComparer.Ordinal),
             Breakdown(d, SitePrefix, Per),
@@ -206,6 +227,11 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         Require(costs.SignsPerCheckout > 0, "signatures per checkout read 0.");
         Require(costs.AppSignsPerCheckout > 0, "the apps' signatures per checkout read 0.");
         Require(costs.GrainCallsPerCheckout > 0, "grain calls per checkout read 0.");
+        if (settings.Signer == BenchSigner.FakeVault)
+        {
+            // Every payer's change note is signed at its bank, in the vault.
+            Require(costs.KeyVaultOpsPerCheckout > 0, "Key Vault operations per checkout read 0 although every bank signs in the vault.");
+        }
         if (mode == StorageMode.Azurite)
         {
             // The provider-level count and the requests seen at the Azure SDK's HTTP pipeline must agree.

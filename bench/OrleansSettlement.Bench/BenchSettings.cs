@@ -48,6 +48,9 @@ public sealed record BenchSettings
 
     public TimeSpan OutcomeTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How the banks sign notes: the development signer, or the Key Vault adapter against the fake vault.</summary>
+    public BenchSigner Signer { get; init; } = BenchSigner.Development;
+
     public bool ShowLogs { get; init; }
 
     /// <summary>The repository (for node_modules/.bin/azurite).</summary>

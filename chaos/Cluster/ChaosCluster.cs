@@ -8,6 +8,7 @@ using Orleans.Configuration;
 using OrleansSettlement.Chaos.Faults;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Silo;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Chaos.Cluster;
 
@@ -22,12 +23,12 @@ namespace OrleansSettlement.Chaos.Cluster;
 public sealed class ChaosCluster : IAsyncDisposable
 {
     private readonly ChaosSettings _settings;
-    private readonly DurableAzurite _azurite;
+    private readonly AzuriteProcess _azurite;
     private readonly IHost?[] _silos;
     private readonly SemaphoreSlim _faultGate = new(1, 1);
     private IHost? _client;
 
-    private ChaosCluster(ChaosSettings settings, DurableAzurite azurite)
+    private ChaosCluster(ChaosSettings settings, AzuriteProcess azurite)
     {
         _settings = settings;
         _azurite = azurite;
@@ -42,9 +43,11 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public string StorageConnectionString => _azurite.ConnectionString;
 
-    public string StorageLocation => _azurite.Location;
+    public string StorageLocation => _settings.StorageLocation;
 
-    public DurableAzurite Azurite => _azurite;
+    /// <summary>Azurite with durable data (<c>--location</c> <see cref="StorageLocation"/>) on ports fixed for the run, so
+    /// that it can be stopped (SIGTERM, which saves its database) and started again under running silos.</summary>
+    public AzuriteProcess Azurite => _azurite;
 
     public IGrainFactory Grains => (_client ?? throw new InvalidOperationException("the cluster has not started.")).Services.GetRequiredService<IClusterClient>();
 
@@ -57,7 +60,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     public static async Task<ChaosCluster> StartAsync(ChaosSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var azurite = await DurableAzurite.StartAsync(settings.AzuriteExecutable, settings.StorageLocation).ConfigureAwait(false);
+        var azurite = await SetUpAsync(() => AzuriteProcess.StartAsync(AzuriteOptions.Durable(settings.AzuriteExecutable, settings.StorageLocation))).ConfigureAwait(false);
         var cluster = new ChaosCluster(settings, azurite);
         try
         {
@@ -110,7 +113,11 @@ public sealed class ChaosCluster : IAsyncDisposable
         await _faultGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await _azurite.RestartAsync(downtime).ConfigureAwait(false);
+            await SetUpAsync(async () =>
+            {
+                await _azurite.RestartAsync(downtime).ConfigureAwait(false);
+                return _azurite;
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -172,6 +179,19 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
 
         silo.Dispose();
+    }
+
+    /// <summary>Azurite that cannot be started (or started again) is a setup failure of the run, not a finding.</summary>
+    private static async Task<AzuriteProcess> SetUpAsync(Func<Task<AzuriteProcess>> start)
+    {
+        try
+        {
+            return await start().ConfigureAwait(false);
+        }
+        catch (AzuriteStartException failure)
+        {
+            throw new ChaosSetupException(failure.Message, failure);
+        }
     }
 
     private async Task StartSiloAsync(int index)

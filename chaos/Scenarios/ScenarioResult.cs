@@ -23,7 +23,4 @@ public sealed record ScenarioResult(
     TimeSpan Duration)
 {
     public bool Ok => Violations.Count == 0 && Unfinished is null;
-
-    /// <summary>The command that runs this scenario again on its own.</summary>
-    public string Replay(int runSeed) => $"./settle chaos --seed {runSeed} --only {Index}";
 }

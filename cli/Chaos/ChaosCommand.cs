@@ -38,7 +38,7 @@ internal static class ChaosCommand
             + "forged note, double-spent note, bad or late response, two checkouts racing for one note). After each scenario and at "
             + "the end every invariant of PROTOCOL-CHOICES.md is checked from the stored rows, and every agreement must reach a final "
             + "outcome within the liveness bound once the scenario's faults stop. A failure prints its replay: "
-            + "./settle chaos --seed S --only K.\n"
+            + "./settle chaos --seed S --scenarios N --only K.\n"
             + "Exit codes: 0 no violation and every agreement final; 1 a violation or an unfinished agreement; 2 wrong options or the "
             + "cluster could not start (Azurite missing: npm ci).");
         foreach (var option in new Option[] { scenarios, seed, only, concurrency, json, logs })
@@ -46,17 +46,30 @@ internal static class ChaosCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((parseResult, ct) => RunAsync(
-            new ChaosRequest(
-                parseResult.GetValue(scenarios),
-                parseResult.GetValue(seed),
-                parseResult.GetValue(only),
-                parseResult.GetValue(concurrency),
-                parseResult.GetValue(json),
-                parseResult.GetValue(logs)),
-            ct));
+        command.SetAction((parseResult, ct) => RunAsync(RequestFrom(parseResult), ct));
         return command;
     }
+
+    /// <summary>What a parse of <see cref="Create"/>'s command asks (the options by name).</summary>
+    internal static ChaosRequest RequestFrom(ParseResult parseResult) => new(
+        parseResult.GetValue<int>("--scenarios"),
+        parseResult.GetValue<int?>("--seed"),
+        parseResult.GetValue<int?>("--only"),
+        parseResult.GetValue<int>("--concurrency"),
+        parseResult.GetValue<bool>("--json"),
+        parseResult.GetValue<bool>("--logs"));
+
+    /// <summary>The run a request makes, once its seed is known.</summary>
+    internal static ChaosSettings SettingsFor(ChaosRequest request, int seed, string root, string location) => new()
+    {
+        Seed = seed,
+        Scenarios = request.Scenarios,
+        Only = request.Only,
+        Concurrency = request.Concurrency,
+        AzuriteExecutable = Path.Combine(root, "node_modules", ".bin", "azurite"),
+        StorageLocation = location,
+        ShowLogs = request.Logs,
+    };
 
     /// <summary>What <c>settle chaos</c> was asked.</summary>
     internal sealed record ChaosRequest(int Scenarios, int? Seed, int? Only, int Concurrency, bool Json, bool Logs);
@@ -72,16 +85,7 @@ internal static class ChaosCommand
         var seed = request.Seed ?? Random.Shared.Next();
         var root = Repository.FindRoot();
         var location = Path.Combine(root, ".settle", "chaos", string.Create(CultureInfo.InvariantCulture, $"seed-{seed}-{DateTime.UtcNow:yyyyMMddHHmmss}"));
-        var settings = new ChaosSettings
-        {
-            Seed = seed,
-            Scenarios = request.Scenarios,
-            Only = request.Only,
-            Concurrency = request.Concurrency,
-            AzuriteExecutable = Path.Combine(root, "node_modules", ".bin", "azurite"),
-            StorageLocation = location,
-            ShowLogs = request.Logs,
-        };
+        var settings = SettingsFor(request, seed, root, location);
         var total = settings.Indices.Count();
         var terminal = !request.Json && !Console.IsOutputRedirected;
         var log = request.Json ? Console.Error : Console.Out;
@@ -118,7 +122,7 @@ internal static class ChaosCommand
                     var (done, line) = tally.Add(result);
                     if (!result.Ok)
                     {
-                        log.WriteLine($"  scenario {result.Index} FAILED ({result.Description}): replay with {result.Replay(seed)}: {result.Unfinished ?? string.Join("; ", result.Violations)}");
+                        log.WriteLine($"  scenario {result.Index} FAILED ({result.Description}): replay with {ChaosReplay.Scenario(settings, result.Index)}: {result.Unfinished ?? string.Join("; ", result.Violations)}");
                     }
 
                     if (done % 100 == 0)
@@ -163,12 +167,12 @@ internal static class ChaosCommand
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            await Console.Error.WriteLineAsync($"settle chaos: internal error ({exception.GetType().Name}): {exception.Message}; replay the run with ./settle chaos --seed {seed} --scenarios {request.Scenarios}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"settle chaos: internal error ({exception.GetType().Name}): {exception.Message}; replay the run with {ChaosReplay.Run(settings)}").ConfigureAwait(false);
             return Failed;
         }
     }
 
-    private static string? Usage(ChaosRequest request) => request switch
+    internal static string? Usage(ChaosRequest request) => request switch
     {
         { Scenarios: < 1 or > 1_000_000 } => $"--scenarios must be 1 to 1000000, not {request.Scenarios}.",
         { Seed: < 0 } => $"--seed must be 0 to 2147483647, not {request.Seed}.",
@@ -240,7 +244,7 @@ internal static class ChaosCommand
     {
         foreach (var failed in report.Failed)
         {
-            yield return $"scenario {failed.Index} ({failed.Description}): replay with {failed.Replay(report.Seed)}";
+            yield return $"scenario {failed.Index} ({failed.Description}): replay with {report.ReplayOf(failed)}";
             if (failed.Unfinished is not null)
             {
                 yield return $"  unfinished: {failed.Unfinished}";
@@ -254,7 +258,7 @@ internal static class ChaosCommand
 
         foreach (var violation in report.Final.Violations)
         {
-            yield return $"final check (seed {report.Seed}, replay the whole run: ./settle chaos --seed {report.Seed} --scenarios {report.Scenarios.Count}): {violation}";
+            yield return $"final check (seed {report.Seed}, replay the whole run: {report.Replay}): {violation}";
         }
     }
 
@@ -279,7 +283,7 @@ internal static class ChaosCommand
             {
                 ["index"] = failed.Index,
                 ["description"] = failed.Description,
-                ["replay"] = failed.Replay(report.Seed),
+                ["replay"] = report.ReplayOf(failed),
                 ["unfinished"] = failed.Unfinished,
                 ["violations"] = new JsonArray([.. failed.Violations.Select(v => (JsonNode)JsonValue.Create(v))]),
             });

@@ -11,7 +11,7 @@ public sealed class ChaosUsageTests : IDisposable
         var result = await Settle.RunAsync(_dir.Path, "chaos", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var mention in new[] { "--scenarios", "--seed", "--only", "--concurrency", "--json", "./settle chaos --seed S --only K", "Exit codes: 0" })
+        foreach (var mention in new[] { "--scenarios", "--seed", "--only", "--concurrency", "--json", "./settle chaos --seed S --scenarios N --only K", "Exit codes: 0" })
         {
             Assert.Contains(mention, result.Stdout, StringComparison.Ordinal);
         }

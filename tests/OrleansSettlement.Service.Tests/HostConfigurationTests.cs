@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using OrleansSettlement.Api;
-using OrleansSettlement.Service.Tests.Infrastructure;
 using OrleansSettlement.Silo;
 
 namespace OrleansSettlement.Service.Tests;

@@ -7,6 +7,7 @@ using Orleans.Storage;
 using OrleansSettlement.Bench.Measure;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Silo;
+using OrleansSettlement.Testing.Azurite;
 
 namespace OrleansSettlement.Bench.Hosting;
 
@@ -15,18 +16,23 @@ namespace OrleansSettlement.Bench.Hosting;
 /// and reminders on the given Azurite, the grain-call counter, the grains' default options), then, for
 /// <see cref="StorageMode.Memory"/>, Orleans memory grain storage and in-memory reminders in place of the Azure Table
 /// ones; in both modes the grain storage and the reminder table are wrapped by counters, and the outcome signal is added.
+/// The banks' note signing is the run's <see cref="BenchSigning"/> (the development signer, or the fake Key Vault).
 /// </summary>
 internal sealed class BenchSilo : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes, string clusterId)
+    private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes, string clusterId, Action<string> prepareBank)
     {
         _host = host;
         ClusterId = clusterId;
         Tally = tally;
         Outcomes = outcomes;
+        PrepareBank = prepareBank;
     }
+
+    /// <summary>Called with a bank's name before the bank is created (its note signing, see <see cref="BenchSigning"/>).</summary>
+    public Action<string> PrepareBank { get; }
 
     public WriteTally Tally { get; }
 
@@ -42,9 +48,9 @@ internal sealed class BenchSilo : IAsyncDisposable
     /// <summary>The grain storage every grain writes through (the counting wrapper around the mode's provider).</summary>
     public IGrainStorage GrainStorage => _host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
 
-    public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, bool showLogs)
+    public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, BenchSigning signing, bool showLogs)
     {
-        var ports = BenchAzurite.FreePorts(2);
+        var ports = FreePorts.Take(2);
         var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..12];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -76,10 +82,11 @@ internal sealed class BenchSilo : IAsyncDisposable
             WrapReminderTable(silo.Services, tally);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(outcomes);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(new CallSites(tally));
+            signing.AddTo(silo.Services);
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
-        return new BenchSilo(host, tally, outcomes, clusterId);
+        return new BenchSilo(host, tally, outcomes, clusterId, bank => signing.PrepareBank(builder.Configuration, bank));
     }
 
     public async ValueTask DisposeAsync()

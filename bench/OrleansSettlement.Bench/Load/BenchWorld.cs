@@ -42,6 +42,7 @@ internal sealed class BenchWorld : ILoadWorld
     private const int SetupParallelism = 24;
 
     private readonly IGrainFactory _grains;
+    private readonly Action<string> _prepareBank;
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
     private readonly List<BenchPayer[]> _groups = [];
     private readonly List<BenchPayer> _everyPayer = [];
@@ -49,10 +50,11 @@ internal sealed class BenchWorld : ILoadWorld
     private readonly List<string> _payerBanks = [];
     private readonly List<BenchStore> _stores = [];
 
-    public BenchWorld(IGrainFactory grains, BenchLayout layout)
+    public BenchWorld(IGrainFactory grains, BenchLayout layout, Action<string> prepareBank)
     {
         _grains = grains;
         Layout = layout;
+        _prepareBank = prepareBank;
     }
 
     public BenchLayout Layout { get; }
@@ -159,6 +161,7 @@ internal sealed class BenchWorld : ILoadWorld
 
     private async Task<string> CreateBankAsync(string name)
     {
+        _prepareBank(name);
         Ok(await _grains.GetGrain<IInstitutionGrain>(name).Create($"Bank {name}", NewTokenHash()).ConfigureAwait(false), $"create bank {name}");
         return name;
     }

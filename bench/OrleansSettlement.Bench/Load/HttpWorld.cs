@@ -16,7 +16,7 @@ namespace OrleansSettlement.Bench.Load;
 /// idempotency key and, for wallets, an RFC 9421 signature, so the API's idempotency records and signature checks are
 /// part of the count. The apps' own signing is marked as app-side.
 /// </summary>
-internal sealed class HttpWorld(BenchApi api, BenchLayout layout) : ILoadWorld
+internal sealed class HttpWorld(BenchApi api, BenchLayout layout, Action<string> prepareBank) : ILoadWorld
 {
     private const string Currency = "EUR";
     private const int SetupParallelism = 16;
@@ -143,6 +143,7 @@ internal sealed class HttpWorld(BenchApi api, BenchLayout layout) : ILoadWorld
     private async Task<(string, OperatorSession)> CreateBankAsync(string name)
     {
         var token = BearerToken.Create();
+        prepareBank(name);
         await Client.Admin(api.AdminToken.Token).CreateInstitutionAsync(name, $"Bank {name}", token).ConfigureAwait(false);
         return (name, Client.Operator(name, token.Token));
     }

@@ -27,6 +27,7 @@ internal sealed class BenchCounters : IDisposable
     public const string GrainCalls = "grainCalls";
     public const string GrainCallPrefix = "grainCalls.";
     public const string KeyVaultOps = "keyVaultOps";
+    public const string KeyVaultOpPrefix = "keyVaultOps.";
 
     /// <summary>The storage meter's name (its class is compiled into both hosts, so it is named here by string).</summary>
     private const string StorageMeterName = "OrleansSettlement.Storage";
@@ -53,7 +54,12 @@ internal sealed class BenchCounters : IDisposable
         {
             ShouldListenTo = source => source.Name == KeyVaultSourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
-            ActivityStarted = _ => Add(KeyVaultOps, 1),
+            ActivityStarted = activity =>
+            {
+                // One activity per operation (KeyVaultKeysClient.GetKey, KeyVaultKeysClient.Sign), retries inside it.
+                Add(KeyVaultOps, 1);
+                Add(KeyVaultOpPrefix + activity.OperationName[(activity.OperationName.LastIndexOf('.') + 1)..], 1);
+            },
         };
         ActivitySource.AddActivityListener(_activities);
     }

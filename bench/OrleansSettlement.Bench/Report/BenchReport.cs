@@ -5,7 +5,8 @@ namespace OrleansSettlement.Bench.Report;
 
 /// <summary>What one checkout cost on average in a phase, counted by instrumentation over whole checkouts (opening to S10
 /// and the bookkeeping after it), divided by the checkouts the phase started. <see cref="WritesBySite"/> names each write
-/// "grain type &lt;- the grain method it happened in"; <see cref="GrainCallsByMethod"/> counts calls per method.</summary>
+/// "grain type &lt;- the grain method it happened in"; <see cref="GrainCallsByMethod"/> counts calls per method;
+/// <see cref="KeyVaultOpsByOperation"/> splits the Key Vault client's operations into <c>Sign</c> and <c>GetKey</c>.</summary>
 public sealed record CostReport(
     int Checkouts,
     double WritesPerCheckout,
@@ -17,6 +18,7 @@ public sealed record CostReport(
     double SignsPerCheckout,
     double AppSignsPerCheckout,
     double KeyVaultOpsPerCheckout,
+    IReadOnlyDictionary<string, double> KeyVaultOpsByOperation,
     double GrainCallsPerCheckout,
     IReadOnlyDictionary<string, double> GrainCallsByInterface,
     IReadOnlyDictionary<string, double> WritesBySite,

@@ -27,7 +27,8 @@ internal static class BenchTable
             Row("durable writes / checkout", m => BenchCommand.Number(m.WritesPerCheckout));
             Row("ES256 verifications / checkout", m => BenchCommand.Number(m.VerificationsPerCheckout));
             Row("ES256 signs / checkout (service)", m => BenchCommand.Number(m.SignsPerCheckout));
-            Row("Key Vault operations / checkout", m => BenchCommand.Number(m.KeyVaultOpsPerCheckout));
+            Row("Key Vault operations / checkout", m => BenchCommand.Number(m.KeyVaultOpsPerCheckout)
+                + string.Concat(m.Phases[0].Costs.KeyVaultOpsByOperation.Select(op => $" ({op.Key} {BenchCommand.Number(op.Value)})")));
             Row("grain calls / checkout", m => BenchCommand.Number(m.GrainCallsPerCheckout));
             Row("ES256 verifications/s (all cores)", m => BenchCommand.Number(m.VerificationsPerSecond, "0"));
             Row("raw grain-state writes/s", m => $"{BenchCommand.Number(m.RawWritesPerSecond, "0")} @{m.RawWriteConcurrency}");

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using OrleansSettlement.Api;
 using OrleansSettlement.KeyVault;
 using OrleansSettlement.Service.Tests.Infrastructure;
-using OrleansSettlement.Service.Tests.KeyVault;
 
 namespace OrleansSettlement.Service.Tests.Api;
 

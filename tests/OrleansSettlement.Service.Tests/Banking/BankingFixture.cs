@@ -34,7 +34,7 @@ public sealed class BankingFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
         _silo = TestSilo.Build(
             StorageConnectionString,
             ClusterId,

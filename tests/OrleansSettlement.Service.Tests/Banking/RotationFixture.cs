@@ -37,7 +37,7 @@ public class SigningServiceFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await BeforeStartAsync().ConfigureAwait(false);
-        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
         var settings = new Dictionary<string, string?>
         {
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.ChallengeLifetime)}"] = "00:00:30",

@@ -11,7 +11,7 @@ namespace OrleansSettlement.Service.Tests.Chaos;
 /// three-silo cluster on Azurite with durable data, every one hit by faults (silo kills, storage faults, duplicated and
 /// reordered calls, client retries, vanishing payers, Azurite restarts); every invariant holds after each scenario and
 /// over every row at the end, and every agreement reaches a final outcome once its faults stop. A failure names the
-/// scenario and its replay (<c>./settle chaos --seed 20261126 --only K</c>).
+/// scenario and its replay (<c>./settle chaos --seed 20261126 --scenarios 200 --only K</c>).
 /// </summary>
 public sealed class ChaosSetTests(ITestOutputHelper output)
 {
@@ -39,7 +39,7 @@ public sealed class ChaosSetTests(ITestOutputHelper output)
                 $"seed {Seed}: {report.Scenarios.Count} scenarios in {report.Wall.TotalSeconds:0.0} s, worst time to final outcome {report.WorstTimeToFinal.TotalSeconds:0.0} s"));
             output.WriteLine("checkouts: " + string.Join(", ", report.OutcomesByStage.Select(p => $"{p.Key} {p.Value}")));
             output.WriteLine("faults: " + string.Join(", ", report.FaultsByKind.Select(p => $"{p.Key} {p.Value}")));
-            var failures = report.Failed.Select(f => $"scenario {f.Index} ({f.Description}), replay: {f.Replay(Seed)}: {f.Unfinished ?? string.Join("; ", f.Violations)}")
+            var failures = report.Failed.Select(f => $"scenario {f.Index} ({f.Description}), replay: {report.ReplayOf(f)}: {f.Unfinished ?? string.Join("; ", f.Violations)}")
                 .Concat(report.Final.Violations.Select(v => $"final check: {v}"))
                 .ToList();
 

@@ -32,6 +32,7 @@ public sealed class ScenarioGeneratorTests
         Assert.Equal(2, specs.Count(s => s.Faults.RestartAzurite));
     }
 
-    private static string Text(ScenarioSpec spec) =>
+    /// <summary>Everything a scenario is made of, as text (to compare two draws).</summary>
+    internal static string Text(ScenarioSpec spec) =>
         $"{spec.Describe()} | {string.Join(";", spec.Payers.Select(p => $"{p.Bank}:{p.ShareMinor}:{string.Join(",", p.NotesMinor)}"))} | {spec.Faults with { }} | {spec.Adversary} | {spec.Accomplice?.ShareMinor}";
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using OrleansSettlement.Cli.Demo;
 using OrleansSettlement.Cli.Service;
-using OrleansSettlement.Service.Tests.Infrastructure;
 
 namespace OrleansSettlement.Service.Tests.Demo;
 

@@ -9,7 +9,6 @@ using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.KeyVault;
 using OrleansSettlement.Sdk;
 using OrleansSettlement.Service.Tests.Banking;
-using OrleansSettlement.Service.Tests.KeyVault;
 using Xunit.Abstractions;
 
 namespace OrleansSettlement.Service.Tests.Demo;

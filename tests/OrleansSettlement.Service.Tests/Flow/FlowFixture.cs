@@ -44,7 +44,7 @@ public sealed class FlowFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
         _silo = StartSilo();
         await _silo.StartAsync().ConfigureAwait(false);
         _api = ServiceFixture.BuildApi(StorageConnectionString, ClusterId, new Dictionary<string, string?>

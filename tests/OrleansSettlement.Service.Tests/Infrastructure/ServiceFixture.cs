@@ -49,7 +49,7 @@ public sealed class ServiceFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
 
         _silo = TestSilo.Build(StorageConnectionString, ClusterId);
         await _silo.StartAsync().ConfigureAwait(false);

@@ -47,7 +47,7 @@ public sealed class SettlementFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
+        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
         _silo = BuildSilo(_azurite.ConnectionString, ClusterId);
         await _silo.StartAsync().ConfigureAwait(false);
     }

@@ -4,8 +4,6 @@ using OrleansSettlement.KeyVault;
 using OrleansSettlement.Sdk;
 using OrleansSettlement.Service.Tests.Api;
 using OrleansSettlement.Service.Tests.Banking;
-using OrleansSettlement.Service.Tests.Infrastructure;
-using OrleansSettlement.Service.Tests.KeyVault;
 using OrleansSettlement.Silo;
 
 namespace OrleansSettlement.Service.Tests.Observability;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace OrleansSettlement.Service.Tests.Infrastructure;
+namespace OrleansSettlement.Testing.Azurite;
 
 /// <summary>Sends SIGTERM to one process by its id (the .NET Process API only offers SIGKILL).</summary>
 internal static class Signals

@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansSettlement.KeyVault;
 
-namespace OrleansSettlement.Service.Tests.KeyVault;
+namespace OrleansSettlement.Testing.KeyVault;
 
 /// <summary>
 /// A local HTTPS server (Kestrel on 127.0.0.1:0, a self-signed certificate made here) that speaks the Key Vault keys REST

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace OrleansSettlement.Service.Tests.Infrastructure;
+namespace OrleansSettlement.Testing.Azurite;
 
 /// <summary>Drains a child process's output (so its pipes never fill) and keeps the last lines for error messages.</summary>
 internal sealed class OutputTail

@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansSettlement.Service.Tests.Infrastructure;
+namespace OrleansSettlement.Testing.Azurite;
 
-/// <summary>Free loopback TCP ports, found by binding port 0 (all held open together, so they are distinct).</summary>
-internal static class FreePorts
+/// <summary>
+/// Free loopback TCP ports, found by binding port 0; all are held open together so they are distinct, then released
+/// (the usual small race with another process taking one before it is used is accepted).
+/// </summary>
+public static class FreePorts
 {
     public static int[] Take(int count)
     {
