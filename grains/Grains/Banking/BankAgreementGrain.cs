@@ -94,7 +94,9 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
     {
         if (string.Equals(reminderName, RetryReminder, StringComparison.Ordinal))
         {
+            // Only rows registered before the settlement grain's reminder became the one durable driver: finish, then remove.
             await RetryAsync().ConfigureAwait(true);
+            await Retry.DisarmAsync().ConfigureAwait(true);
         }
     }
 
@@ -320,7 +322,6 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             positions.Add(new InterbankPosition { Counterparty = State.PayeeInstitution, Currency = State.Currency, AmountMinor = -own.ShareMinor });
         }
 
-        await Retry.ArmAsync().ConfigureAwait(true);
         State.Stage = BankPartProgress.Settling;
         State.Decision = DecisionKind.Commit;
         State.DecidedAt = decision.DecidedAt;
@@ -395,7 +396,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         State.FinishedAt = Timestamps.Truncate(Now());
         await WriteAsync().ConfigureAwait(true);
         LogSettled(_logger, Institution, AgreementId, State.Serials.Count, State.Changes.Count, State.CreditMinor);
-        await Retry.DisarmAsync().ConfigureAwait(true);
+        Retry.StopTimer();
         await AfterSettledAsync().ConfigureAwait(true);
     }
 
@@ -432,7 +433,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
         if (!_voteUnsent)
         {
-            await Retry.DisarmAsync().ConfigureAwait(true);
+            Retry.StopTimer();
         }
     }
 

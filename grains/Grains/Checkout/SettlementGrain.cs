@@ -120,6 +120,9 @@ public sealed partial class SettlementGrain(
             return Reply<SettlementView>.Ok(View());
         }
 
+        // The reminder first: once the package is written, a durable driver re-sends Verify and Decide until every bank
+        // part acknowledged (bank parts register none of their own). A reminder whose Begin was not written removes itself.
+        await EnsureReminder();
         s.Start = start;
         s.Stage = SettlementStage.Collecting;
         await Persist();
@@ -128,7 +131,6 @@ public sealed partial class SettlementGrain(
 
         StartTimer();
         SendVerify(Pending(_validVotes.Keys), force: true);
-        await EnsureReminder();
         return Reply<SettlementView>.Ok(View());
     }
 
