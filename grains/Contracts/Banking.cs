@@ -158,7 +158,8 @@ public interface INoteGrain : IGrainWithStringKey
     [Alias("Hold")]
     Task<Reply<NoteView>> Hold(string agreementId);
 
-    /// <summary>Releases a hold of this agreement (an abort). No effect when not held by it.</summary>
+    /// <summary>Releases a hold of this agreement (an abort). When held by it or outstanding, the note then refuses this
+    /// agreement's holds for a while (a late copy); no effect when held by another agreement or spent.</summary>
     [Alias("Release")]
     Task<Reply<NoteView>> Release(string agreementId);
 
@@ -252,6 +253,13 @@ public interface IBankAgreementGrain : IGrainWithStringKey
     /// Idempotent and safe to repeat after a crash.</summary>
     [Alias("Decide"), OneWay]
     Task Decide(SettlementDecision decision);
+
+    /// <summary>S10 of an ABORT, with this institution's part of the S7 package (as <see cref="Verify"/> received it): a
+    /// bank part persists nothing before its holds, so one that stopped between its holds and its vote knows the serials
+    /// to release only from the package. One-way, idempotent; completion reaches the settlement grain by
+    /// <see cref="ISettlementGrain.Acknowledge"/>.</summary>
+    [Alias("Abort"), OneWay]
+    Task Abort(SettlementDecision decision, VerifyRequest package);
 
     [Alias("Get"), ReadOnly]
     Task<BankPartView> Get();

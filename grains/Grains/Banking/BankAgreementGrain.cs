@@ -75,6 +75,29 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
     }
 
+    public async Task Abort(SettlementDecision decision, VerifyRequest package)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(package);
+        using var step = CheckoutTelemetry.Step(Steps.S10, State.TraceParent ?? package.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
+        try
+        {
+            if (decision.Kind != DecisionKind.Abort || !string.Equals(decision.AgreementId, AgreementId, StringComparison.Ordinal)
+                || !string.Equals(package.AgreementId, AgreementId, StringComparison.Ordinal))
+            {
+                LogWrongAgreement(_logger, Institution, AgreementId, decision.AgreementId);
+                return;
+            }
+
+            await AbortAsync(decision, BankAgreementChecks.PackageSerials(Institution, package)).ConfigureAwait(true);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // One-way: nobody awaits this call. The settlement grain sends the abort again until this part acknowledges.
+            LogStepFailed(_logger, exception, "abort", Institution, AgreementId);
+        }
+    }
+
     public Task<BankPartView> Get() => Task.FromResult(new BankPartView(
         Institution,
         AgreementId,
@@ -126,24 +149,20 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         var findings = await BankAgreementChecks.VerifyAsync(Institution, AgreementId, request, now, this).ConfigureAwait(true);
         if (!findings.IsOk)
         {
-            await VoteInvalidAsync(findings.Error).ConfigureAwait(true);
+            await VoteInvalidAsync(findings.Error, []).ConfigureAwait(true);
             return;
         }
 
+        // No write before the holds: if this part stops between its holds and its vote, no COMMIT can exist without that
+        // vote, so the settlement grain either gets it from a re-sent Verify or aborts on timeout, and its abort carries
+        // the package whose serials this part then releases (Abort).
         var found = findings.Value;
         var serials = found.Serials;
-        if (serials.Count > 0)
-        {
-            // The intent first: once a hold may exist, an abort knows every serial to release.
-            State.Stage = BankPartProgress.Verifying;
-            State.Serials = State.Serials.Union(serials, StringComparer.Ordinal).ToList();
-            await WriteAsync().ConfigureAwait(true);
-        }
-
         var holds = await Task.WhenAll(serials.Select(s => Note(s).Hold(AgreementId))).ConfigureAwait(true);
         if (holds.FirstOrDefault(h => !h.IsOk) is { } refused)
         {
-            await VoteInvalidAsync(refused.Refusal!.ToError()).ConfigureAwait(true);
+            var held = serials.Where((_, i) => holds[i].IsOk).ToList();
+            await VoteInvalidAsync(refused.Refusal!.ToError(), held).ConfigureAwait(true);
             return;
         }
 
@@ -165,10 +184,11 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         await SendVoteAsync().ConfigureAwait(true);
     }
 
-    /// <summary>Releases whatever this agreement may hold, then persists and sends an INVALID result.</summary>
-    private async Task VoteInvalidAsync(ProtocolError error)
+    /// <summary>Releases whatever this agreement may hold (<paramref name="held"/>: the serials this turn held), then
+    /// persists and sends an INVALID result.</summary>
+    private async Task VoteInvalidAsync(ProtocolError error, IReadOnlyCollection<string> held)
     {
-        await ReleaseAsync(State.Serials).ConfigureAwait(true);
+        await ReleaseAsync(State.Serials.Union(held, StringComparer.Ordinal).ToList()).ConfigureAwait(true);
         var result = await Signer().SignResult(new ResultDraft(AgreementId, Valid: false, error.WireCode, Now())).ConfigureAwait(true);
         State.Stage = BankPartProgress.VotedInvalid;
         State.ResultJson = result;
@@ -226,7 +246,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
         if (decision.Kind == DecisionKind.Abort)
         {
-            await AbortAsync(decision).ConfigureAwait(true);
+            await AbortAsync(decision, []).ConfigureAwait(true);
         }
         else
         {
@@ -234,7 +254,9 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
     }
 
-    private async Task AbortAsync(SettlementDecision decision)
+    /// <summary>Releases the persisted serials, and those of <paramref name="packageSerials"/> when this part persisted no
+    /// vote (it may have stopped between its holds and its vote), records the abort and acknowledges it.</summary>
+    private async Task AbortAsync(SettlementDecision decision, IReadOnlyCollection<string> packageSerials)
     {
         if (State.Stage is BankPartProgress.Settling or BankPartProgress.Settled)
         {
@@ -243,7 +265,8 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             return;
         }
 
-        await ReleaseAsync(State.Serials).ConfigureAwait(true);
+        var unrecorded = State.Stage is BankPartProgress.None or BankPartProgress.Verifying ? packageSerials : [];
+        await ReleaseAsync(State.Serials.Union(unrecorded, StringComparer.Ordinal).ToList()).ConfigureAwait(true);
         if (State.Stage != BankPartProgress.Released)
         {
             State.Stage = BankPartProgress.Released;

@@ -293,22 +293,38 @@ public sealed partial class SettlementGrain(
 
     private void SendVerify(IEnumerable<string> institutions, bool force)
     {
-        var start = state.State.Start!;
         foreach (var institution in Due(institutions, force))
         {
-            var payers = start.Payers.Where(p => string.Equals(p.Institution, institution, StringComparison.Ordinal)).ToList();
-            var request = new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions) { TraceParent = start.TraceParent };
+            var request = PackageFor(institution);
             Send(institution, "Verify", part => part.Verify(request));
         }
     }
 
+    /// <summary>Delivers the decision; an ABORT carries the institution's package again, whose serials it releases (a
+    /// bank part persists nothing before its holds).</summary>
     private void SendDecide(IEnumerable<string> institutions, bool force)
     {
         var decision = state.State.Decision!;
         foreach (var institution in Due(institutions, force))
         {
-            Send(institution, "Decide", part => part.Decide(decision));
+            if (decision.Kind == DecisionKind.Abort)
+            {
+                var package = PackageFor(institution);
+                Send(institution, "Abort", part => part.Abort(decision, package));
+            }
+            else
+            {
+                Send(institution, "Decide", part => part.Decide(decision));
+            }
         }
+    }
+
+    /// <summary>What one institution verifies at S8: the agreement and the payers that bank with it.</summary>
+    private VerifyRequest PackageFor(string institution)
+    {
+        var start = state.State.Start!;
+        var payers = start.Payers.Where(p => string.Equals(p.Institution, institution, StringComparison.Ordinal)).ToList();
+        return new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions) { TraceParent = start.TraceParent };
     }
 
     /// <summary>A one-way call to a bank part: it returns at once and never waits for the bank.</summary>
