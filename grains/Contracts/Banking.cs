@@ -116,11 +116,12 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<Reply<Withdrawal>> Withdraw(string operationId, IReadOnlyList<long> denominationsMinor, string holderJwkJson);
 
     /// <summary>Credits a settled agreement's amount (S10, payee bank). Idempotent by agreement id while the
-    /// agreement is remembered: until <see cref="Forget"/>, which the caller sends once it has durably recorded the
-    /// credit, and for a duplicate window after it (so a late copy of this call credits nothing).</summary>
+    /// agreement is remembered: the account keeps its recent credits' ids in a ring that outlives every retry of a
+    /// credit (AccountGrain.CreditMemory), so a retry or a late copy of this call credits nothing.</summary>
     [Alias("ApplyCredit")]
     Task<Reply<AccountView>> ApplyCredit(string agreementId, long amountMinor);
 
+    /// <summary>Retired (ADR 0013): nothing calls it and it changes nothing; kept so that the contract only grows.</summary>
     [Alias("Forget"), OneWay]
     Task Forget(string agreementId);
 }
