@@ -20,9 +20,13 @@ namespace OrleansSettlement.Chaos.Invariants;
 ///    minus withdrawals at the edge; interbank positions net to zero; and per institution, its liabilities minus its
 ///    edge money equal its net interbank position.
 /// 2. No note is spent twice or held by two agreements: each note row has one state and one agreement, each spent note
-///    is listed by exactly one settled bank part of its issuer, and no settled bank parts share a serial.
-/// 3. All or nothing: a committed agreement is settled at every institution (payee credited exactly the total, each
-///    payer paid exactly its share); an aborted one is settled nowhere and holds nothing.
+///    is listed by exactly one settling bank part of its issuer, and no settling bank parts share a serial.
+/// 3. All or nothing: a committed agreement is settled at every institution (every planned change note issued, the payee
+///    account credited exactly the total, each payer paid exactly its share); an aborted one is settled nowhere (no note
+///    spent, no change note issued, no credit) and holds nothing.
+/// A bank part settles when its agreement's settlement row holds COMMIT and the part's row holds its VALID result with
+/// the S10 plan (ADR 0013: the commit writes nothing at the bank part; rows of before it record Settled). Its effects are
+/// then checked in the note and account rows themselves.
 /// 4. Nothing settles without every payer's valid signatures: for each committed agreement the acceptances, requests,
 ///    notes, challenges and responses verify again here, and so does every institution's signed VALID result.
 /// </remarks>
@@ -84,7 +88,7 @@ public static class SystemInvariants
                 Add(GrainKeys.Split(key).First, 0, note.AmountMinor, 0);
             }
 
-            foreach (var (key, part) in state.BankParts.Where(p => p.Value.Currency == currency && p.Value.Stage == BankPartProgress.Settled))
+            foreach (var (key, part) in state.BankParts.Where(p => p.Value.Currency == currency && Settles(state, p.Key, p.Value)))
             {
                 var sum = part.Positions.Sum(p => p.AmountMinor);
                 positions = checked(positions + sum);
@@ -114,7 +118,7 @@ public static class SystemInvariants
     private static void CheckNotes(StoredState state, List<string> violations)
     {
         var spentBy = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, part) in state.BankParts.Where(p => p.Value.Stage == BankPartProgress.Settled))
+        foreach (var (key, part) in state.BankParts.Where(p => Settles(state, p.Key, p.Value)))
         {
             var (bank, agreementId) = GrainKeys.Split(key);
             foreach (var serial in part.Serials)
@@ -132,7 +136,7 @@ public static class SystemInvariants
             switch (note.State)
             {
                 case NoteState.Spent when !spentBy.TryGetValue(key, out var by) || by != note.AgreementId:
-                    violations.Add($"note {key} is spent by {note.AgreementId} but no settled bank part of that agreement spent it.");
+                    violations.Add($"note {key} is spent by {note.AgreementId} but no settling bank part of that agreement spent it.");
                     break;
                 case NoteState.Held when note.AgreementId is null:
                     violations.Add($"note {key} is held by no agreement.");
@@ -164,10 +168,19 @@ public static class SystemInvariants
                 var agreement = Agreement.Parse(JsonNode.Parse(start.AgreementJson)).Value.Value;
                 foreach (var (institution, part) in parts)
                 {
-                    if (part is not { Stage: BankPartProgress.Settled })
+                    if (part is null || !Settles(state, GrainKeys.BankAgreement(institution, agreementId), part))
                     {
                         violations.Add($"agreement {agreementId} committed but {institution} has not settled (stage {part?.Stage.ToString() ?? "missing"}).");
                         continue;
+                    }
+
+                    foreach (var change in part.Changes)
+                    {
+                        var note = state.Notes.GetValueOrDefault(GrainKeys.Note(institution, change.Serial));
+                        if (note is null || note.AmountMinor != change.AmountMinor || note.Currency != part.Currency)
+                        {
+                            violations.Add($"agreement {agreementId} committed but {institution} did not issue its planned change note {change.Serial}.");
+                        }
                     }
 
                     foreach (var payer in part.Payers)
@@ -185,6 +198,13 @@ public static class SystemInvariants
                 if (payeePart is null || payeePart.CreditMinor != agreement.Total.AmountMinor)
                 {
                     violations.Add($"agreement {agreementId}: the store was credited {payeePart?.CreditMinor}, not the total {agreement.Total.AmountMinor}.");
+                }
+
+                var payeeAccount = state.Accounts.GetValueOrDefault(GrainKeys.Account(agreement.Payee.Institution, agreement.Payee.Account));
+                var credit = payeeAccount?.Credits.Find(c => c.AgreementId == agreementId);
+                if (credit is null ? !MayHaveForgotten(payeeAccount, decision.DecidedAt) : credit.AmountMinor != agreement.Total.AmountMinor)
+                {
+                    violations.Add($"agreement {agreementId}: the payee account's row shows no credit of the total {agreement.Total.AmountMinor} for it.");
                 }
 
                 var paidByPayerBanks = parts.Values.Where(p => p is not null).SelectMany(p => p!.Payers).Sum(p => p.ShareMinor);
@@ -207,6 +227,21 @@ public static class SystemInvariants
             }
         }
 
+        // Parts of agreements that did not commit (aborted or undecided) have effects nowhere, whatever plan they hold.
+        foreach (var (key, part) in state.BankParts.Where(p => !IsCommitted(state, GrainKeys.Split(p.Key).Second)))
+        {
+            var (bank, agreementId) = GrainKeys.Split(key);
+            foreach (var change in part.Changes.Where(c => state.Notes.ContainsKey(GrainKeys.Note(bank, c.Serial))))
+            {
+                violations.Add($"bank part {key} issued change note {change.Serial} without a COMMIT decision of the settlement grain.");
+            }
+
+            if (part.CreditMinor > 0 && state.Accounts.GetValueOrDefault(GrainKeys.Account(bank, part.PayeeAccount))?.Credits.Exists(c => c.AgreementId == agreementId) == true)
+            {
+                violations.Add($"bank part {key} credited the payee account without a COMMIT decision of the settlement grain.");
+            }
+        }
+
         foreach (var (key, part) in state.BankParts.Where(p => p.Value.Stage is BankPartProgress.Settled or BankPartProgress.Settling))
         {
             var agreementId = GrainKeys.Split(key).Second;
@@ -220,6 +255,20 @@ public static class SystemInvariants
             }
         }
     }
+
+    private static bool IsCommitted(StoredState state, string agreementId) =>
+        state.Settlements.TryGetValue(agreementId, out var settlement) && settlement.Decision?.Kind == DecisionKind.Commit;
+
+    /// <summary>Whether the part's plan counts: its agreement committed and the part holds its VALID result with the plan
+    /// (or, written before ADR 0013, recorded Settled).</summary>
+    private static bool Settles(StoredState state, string key, BankAgreementState part) =>
+        part.Stage == BankPartProgress.Settled
+        || (part.Stage is BankPartProgress.VotedValid or BankPartProgress.Settling && part.ResultJson is not null && IsCommitted(state, GrainKeys.Split(key).Second));
+
+    /// <summary>Whether the account's ring of recent credits may have dropped a credit made after
+    /// <paramref name="decidedAt"/>: only when it is full and its oldest entry is newer.</summary>
+    private static bool MayHaveForgotten(AccountState? account, DateTimeOffset decidedAt) =>
+        account is { Credits.Count: >= AccountGrain.MaxRememberedCredits } && account.Credits[0].At >= decidedAt;
 
     private static void CheckSignatures(StoredState state, List<string> violations)
     {

@@ -116,11 +116,12 @@ public interface IAccountGrain : IGrainWithStringKey
     Task<Reply<Withdrawal>> Withdraw(string operationId, IReadOnlyList<long> denominationsMinor, string holderJwkJson);
 
     /// <summary>Credits a settled agreement's amount (S10, payee bank). Idempotent by agreement id while the
-    /// agreement is remembered: until <see cref="Forget"/>, which the caller sends once it has durably recorded the
-    /// credit, and for a duplicate window after it (so a late copy of this call credits nothing).</summary>
+    /// agreement is remembered: the account keeps its recent credits' ids in a ring that outlives every retry of a
+    /// credit (AccountGrain.CreditMemory), so a retry or a late copy of this call credits nothing.</summary>
     [Alias("ApplyCredit")]
     Task<Reply<AccountView>> ApplyCredit(string agreementId, long amountMinor);
 
+    /// <summary>Retired (ADR 0013): nothing calls it and it changes nothing; kept so that the contract only grows.</summary>
     [Alias("Forget"), OneWay]
     Task Forget(string agreementId);
 }
@@ -158,7 +159,8 @@ public interface INoteGrain : IGrainWithStringKey
     [Alias("Hold")]
     Task<Reply<NoteView>> Hold(string agreementId);
 
-    /// <summary>Releases a hold of this agreement (an abort). No effect when not held by it.</summary>
+    /// <summary>Releases a hold of this agreement (an abort). When held by it or outstanding, the note then refuses this
+    /// agreement's holds for a while (a late copy); no effect when held by another agreement or spent.</summary>
     [Alias("Release")]
     Task<Reply<NoteView>> Release(string agreementId);
 
@@ -252,6 +254,13 @@ public interface IBankAgreementGrain : IGrainWithStringKey
     /// Idempotent and safe to repeat after a crash.</summary>
     [Alias("Decide"), OneWay]
     Task Decide(SettlementDecision decision);
+
+    /// <summary>S10 of an ABORT, with this institution's part of the S7 package (as <see cref="Verify"/> received it): a
+    /// bank part persists nothing before its holds, so one that stopped between its holds and its vote knows the serials
+    /// to release only from the package. One-way, idempotent; completion reaches the settlement grain by
+    /// <see cref="ISettlementGrain.Acknowledge"/>.</summary>
+    [Alias("Abort"), OneWay]
+    Task Abort(SettlementDecision decision, VerifyRequest package);
 
     [Alias("Get"), ReadOnly]
     Task<BankPartView> Get();

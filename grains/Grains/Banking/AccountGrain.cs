@@ -26,10 +26,13 @@ namespace OrleansSettlement.Grains.Banking;
 /// by a retry with the same operation id, by a grain timer while the grain is active, and by a reminder otherwise, so
 /// money debited always becomes notes and a retry never mints twice.
 /// </para>
-/// <para>Credits (S10) are remembered by agreement id until <see cref="Forget"/> and <see cref="DuplicateWindow"/> after it
-/// (a copy of the credit call that arrives late, after the forget, must not credit again: Orleans drops a request older
-/// than its response timeout, so a few minutes cover every copy still in flight), and for at most
-/// <see cref="CreditMemory"/> (30 days) if the forget is lost.</para>
+/// <para>Credits (S10) are remembered by agreement id in a ring (ADR 0013): an id is dropped only when the ring holds more
+/// than <see cref="MaxRememberedCredits"/> (256) ids and it is older than <see cref="CreditMemory"/> (1 hour), so the
+/// ring holds the last 256 credits or the last hour's, whichever is more. The hour outlives every retry of a credit: a
+/// payee bank runs its S10 again only until the settlement grain has recorded its acknowledgement, which it does at
+/// completion (seconds after the commit) or, while another bank is late, at its next reminder tick (one minute); a
+/// reactivated settlement grain sends the decision again only to banks whose acknowledgement it has not recorded; and a
+/// late copy of a call lives at most Orleans' response timeout (30 s). So a retried credit is never applied twice.</para>
 /// </remarks>
 public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 {
@@ -38,8 +41,8 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
     public const int MaxOperationIdLength = 128;
     public const int MaxNotesPerWithdrawal = 64;
     public static readonly TimeSpan OperationMemory = TimeSpan.FromDays(7);
-    public static readonly TimeSpan CreditMemory = TimeSpan.FromDays(30);
-    public static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(10);
+    public const int MaxRememberedCredits = 256;
+    public static readonly TimeSpan CreditMemory = TimeSpan.FromHours(1);
 
     private const string RetryReminder = "withdraw-retry";
 
@@ -279,21 +282,28 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
         var now = Timestamps.Truncate(Now());
         State.BalanceMinor = balance;
-        State.Credits.RemoveAll(c => now - c.At > CreditMemory || now - c.ForgottenAt > DuplicateWindow);
         State.Credits.Add(new RememberedCredit { AgreementId = agreementId, AmountMinor = amountMinor, At = now });
+        ForgetOldCredits(State.Credits, now);
         await WriteAsync().ConfigureAwait(true);
         LogCredited(_logger, Institution, AccountName, agreementId, amountMinor);
         return Reply<AccountView>.Ok(View());
     }
 
-    public async Task Forget(string agreementId)
+    /// <summary>Retired (ADR 0013): changes nothing. The ring of recent credits needs no word from the bank part.</summary>
+    public Task Forget(string agreementId) => Task.CompletedTask;
+
+    /// <summary>Drops the oldest credits (oldest first in <paramref name="credits"/>) while more than
+    /// <see cref="MaxRememberedCredits"/> are kept and the oldest is older than <see cref="CreditMemory"/>.</summary>
+    public static void ForgetOldCredits(List<RememberedCredit> credits, DateTimeOffset now)
     {
-        var credit = State.Credits.Find(c => string.Equals(c.AgreementId, agreementId, StringComparison.Ordinal));
-        if (credit is { ForgottenAt: null })
+        ArgumentNullException.ThrowIfNull(credits);
+        var drop = 0;
+        while (credits.Count - drop > MaxRememberedCredits && now - credits[drop].At > CreditMemory)
         {
-            credit.ForgottenAt = Timestamps.Truncate(Now());
-            await WriteAsync().ConfigureAwait(true);
+            drop++;
         }
+
+        credits.RemoveRange(0, drop);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

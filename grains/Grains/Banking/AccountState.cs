@@ -67,8 +67,8 @@ public sealed class AccountOperation
     public DateTimeOffset ExpiresAt { get; set; }
 }
 
-/// <summary>A settlement credit the account remembers until the bank part has recorded it (<c>Forget</c>), and for a
-/// short while after, so that a late copy of the credit call is still recognized.</summary>
+/// <summary>A settlement credit the account remembers in its ring of recent credits (<c>AccountGrain.CreditMemory</c>), so
+/// that a retried or late copy of the credit call is recognized and credits nothing.</summary>
 [GenerateSerializer, Alias("osettle.banking.RememberedCredit")]
 public sealed class RememberedCredit
 {
@@ -81,9 +81,7 @@ public sealed class RememberedCredit
     [Id(2)]
     public DateTimeOffset At { get; set; }
 
-    /// <summary>When the bank part said it had recorded the credit; kept until <c>AccountGrain.DuplicateWindow</c> passes.</summary>
-    [Id(3)]
-    public DateTimeOffset? ForgottenAt { get; set; }
+    // [Id(3)] is retired: ForgottenAt, when the bank part's Forget came (before ADR 0013). Never reuse it.
 }
 
 [GenerateSerializer, Alias("osettle.banking.AccountState")]
@@ -121,7 +119,7 @@ public sealed class AccountState
     [Id(8)]
     public List<AccountOperation> Operations { get; set; } = [];
 
-    /// <summary>Credits not yet forgotten, by agreement id.</summary>
+    /// <summary>Recent credits by agreement id, oldest first; bounded (see <see cref="AccountGrain"/>).</summary>
     [Id(9)]
     public List<RememberedCredit> Credits { get; set; } = [];
 }

@@ -38,6 +38,29 @@ internal interface IBankPartLookups
 /// </summary>
 internal static class BankAgreementChecks
 {
+    /// <summary>The serials of the notes of <paramref name="institution"/> that a package names (read, not verified: they
+    /// are only ever released, and a note releases only a hold of this very agreement).</summary>
+    public static List<string> PackageSerials(string institution, VerifyRequest package)
+    {
+        var serials = new List<string>();
+        foreach (var json in (package.Payers ?? []).SelectMany(p => p.NoteJsons ?? []))
+        {
+            var parsed = SafeJson.ParseObject(json ?? "");
+            if (!parsed.IsOk)
+            {
+                continue;
+            }
+
+            var note = Note.Parse(parsed.Value);
+            if (note.IsOk && string.Equals(note.Value.Value.Issuer, institution, StringComparison.Ordinal))
+            {
+                serials.Add(note.Value.Value.Serial);
+            }
+        }
+
+        return serials.Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Everything a bank checks at S8 before it holds anything.</summary>
     public static async Task<Outcome<BankPartFindings>> VerifyAsync(
         string institution, string agreementId, VerifyRequest request, DateTimeOffset now, IBankPartLookups lookups)

@@ -8,18 +8,20 @@ namespace OrleansSettlement.Grains.Banking;
 
 /// <summary>
 /// One institution's part in one agreement (key <see cref="GrainKeys.BankAgreement"/>): S8 (verify again, hold the
-/// notes), S9 (sign and send the result to the settlement grain) and S10 (on a COMMIT it verified itself: persist the
-/// whole plan in one write, then spend, mint change, credit, record interbank positions; on an ABORT: release).
+/// notes, fix the whole S10 plan), S9 (sign and send the result to the settlement grain) and S10 (on a COMMIT it verified
+/// itself: spend, mint change, credit, from the plan persisted with its VALID result; on an ABORT: release).
 /// </summary>
 /// <remarks>
-/// <para>Durable writes. Verify at a payer bank: 2 (the intent with the serials it will hold, then the result with the
-/// holds), plus one per note at its <see cref="NoteGrain"/>; a refusal found before any hold: 1. Verify at a payee-only
-/// bank: 1. Decide(commit): 2 (the plan, then Settled), plus one per spent note, one per change note, the credit at the
-/// payee account and its forget; plus registering and removing the retry reminder. Decide(abort): 1, plus one per note
-/// actually released.</para>
-/// <para>It never releases holds on a timer of its own: only an ABORT releases. After a COMMIT it retries S10 from the
-/// persisted plan (grain timer while active, reminder otherwise) until done. It never awaits a grain that awaits it: the
-/// settlement grain calls it one-way, and it calls the settlement grain.</para>
+/// <para>Durable writes (ADR 0013). Verify: 1 (the signed result, with the holds and the whole S10 plan when VALID), plus
+/// one per note held at its <see cref="NoteGrain"/>; nothing is written before the holds (an abort carries the package,
+/// whose serials it releases). Decide(commit): none of its own, plus one per spent note, one per change note (and its
+/// delivery to the wallet) and the credit at the payee account. Decide(abort) or Abort: 1, plus one per note released.
+/// No reminder of its own.</para>
+/// <para>It never releases holds on a timer of its own: only an ABORT releases. After a COMMIT it carries out the persisted
+/// plan, idempotently, until done: a grain timer retries while the activation lives, and the settlement grain's Decide,
+/// which its reminder sends again until this part acknowledges, covers deactivation and silo loss. That a part finished
+/// is recorded by the settlement grain's completion, not here. It never awaits a grain that awaits it: the settlement
+/// grain calls it one-way, and it calls the settlement grain.</para>
 /// </remarks>
 public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRemindable, IBankPartLookups
 {
@@ -27,8 +29,16 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     private readonly IPersistentState<BankAgreementState> _state;
     private readonly ILogger<BankAgreementGrain> _logger;
+    private readonly Dictionary<string, string> _changeNotes = new(StringComparer.Ordinal);
     private RetryLoop? _retry;
     private bool _voteUnsent;
+
+    /// <summary>The COMMIT this activation verified (held in memory only: the settlement grain keeps it durably and sends
+    /// it again until this part acknowledges).</summary>
+    private SettlementDecision? _commit;
+
+    /// <summary>Every effect of the plan is done (this activation carried S10 out); a later Decide only acknowledges.</summary>
+    private bool _settled;
 
     public BankAgreementGrain(
         [PersistentState("bankAgreement", StorageNames.GrainState)] IPersistentState<BankAgreementState> state,
@@ -75,10 +85,33 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
     }
 
+    public async Task Abort(SettlementDecision decision, VerifyRequest package)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(package);
+        using var step = CheckoutTelemetry.Step(Steps.S10, State.TraceParent ?? package.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
+        try
+        {
+            if (decision.Kind != DecisionKind.Abort || !string.Equals(decision.AgreementId, AgreementId, StringComparison.Ordinal)
+                || !string.Equals(package.AgreementId, AgreementId, StringComparison.Ordinal))
+            {
+                LogWrongAgreement(_logger, Institution, AgreementId, decision.AgreementId);
+                return;
+            }
+
+            await AbortAsync(decision, BankAgreementChecks.PackageSerials(Institution, package)).ConfigureAwait(true);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // One-way: nobody awaits this call. The settlement grain sends the abort again until this part acknowledges.
+            LogStepFailed(_logger, exception, "abort", Institution, AgreementId);
+        }
+    }
+
     public Task<BankPartView> Get() => Task.FromResult(new BankPartView(
         Institution,
         AgreementId,
-        State.Stage switch
+        _settled ? BankPartStage.Settled : _commit is not null ? BankPartStage.Settling : State.Stage switch
         {
             BankPartProgress.VotedValid => BankPartStage.VotedValid,
             BankPartProgress.VotedInvalid => BankPartStage.VotedInvalid,
@@ -88,13 +121,15 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             _ => BankPartStage.None,
         },
         State.ResultJson,
-        State.Changes.Where(c => c.NoteJson is not null).Select(c => c.NoteJson!).ToList()));
+        State.Changes.Select(ChangeNote).OfType<string>().ToList()));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (string.Equals(reminderName, RetryReminder, StringComparison.Ordinal))
         {
+            // Only rows registered before the settlement grain's reminder became the one durable driver: finish, then remove.
             await RetryAsync().ConfigureAwait(true);
+            await Retry.DisarmAsync().ConfigureAwait(true);
         }
     }
 
@@ -124,24 +159,31 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         var findings = await BankAgreementChecks.VerifyAsync(Institution, AgreementId, request, now, this).ConfigureAwait(true);
         if (!findings.IsOk)
         {
-            await VoteInvalidAsync(findings.Error).ConfigureAwait(true);
+            await VoteInvalidAsync(findings.Error, []).ConfigureAwait(true);
             return;
         }
 
+        // The S10 plan is fixed now and written with the VALID result, so that a commit needs no write here. Minting change
+        // needs an active note key: without one this bank cannot settle, so it says so before VALID.
         var found = findings.Value;
-        var serials = found.Serials;
-        if (serials.Count > 0)
+        var kid = BankAgreementPlan.NeedsChange(found.Payers) ? await Signer().GetActiveNoteKeyId().ConfigureAwait(true) : null;
+        if (BankAgreementPlan.NeedsChange(found.Payers) && kid is null)
         {
-            // The intent first: once a hold may exist, an abort knows every serial to release.
-            State.Stage = BankPartProgress.Verifying;
-            State.Serials = State.Serials.Union(serials, StringComparer.Ordinal).ToList();
-            await WriteAsync().ConfigureAwait(true);
+            await VoteInvalidAsync(new ProtocolError(ProtocolErrorCode.UnknownKey, $"institution '{Institution}' has no active note key to mint change."), []).ConfigureAwait(true);
+            return;
         }
 
+        var plan = BankAgreementPlan.Fix(Institution, found.Payers, found.Shares, found.PayeeInstitution, found.Currency, found.TotalMinor, kid, Timestamps.Truncate(now), BankingServices.Options(ServiceProvider).NoteLifetime);
+
+        // No write before the holds: if this part stops between its holds and its vote, no COMMIT can exist without that
+        // vote, so the settlement grain either gets it from a re-sent Verify or aborts on timeout, and its abort carries
+        // the package whose serials this part then releases (Abort).
+        var serials = found.Serials;
         var holds = await Task.WhenAll(serials.Select(s => Note(s).Hold(AgreementId))).ConfigureAwait(true);
         if (holds.FirstOrDefault(h => !h.IsOk) is { } refused)
         {
-            await VoteInvalidAsync(refused.Refusal!.ToError()).ConfigureAwait(true);
+            var held = serials.Where((_, i) => holds[i].IsOk).ToList();
+            await VoteInvalidAsync(refused.Refusal!.ToError(), held).ConfigureAwait(true);
             return;
         }
 
@@ -158,15 +200,21 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         State.Serials = State.Serials.Union(serials, StringComparer.Ordinal).ToList();
         State.ResultJson = result;
         State.InvalidReason = null;
+        State.Changes = plan.Changes;
+        State.CreditMinor = plan.CreditMinor;
+        State.Positions = plan.Positions;
+        State.Planned = true;
         await WriteAsync().ConfigureAwait(true);
         LogVoted(_logger, Institution, AgreementId, "valid", "none", serials.Count);
+        LogPlanned(_logger, Institution, AgreementId, serials.Count, plan.Changes.Count, plan.CreditMinor);
         await SendVoteAsync().ConfigureAwait(true);
     }
 
-    /// <summary>Releases whatever this agreement may hold, then persists and sends an INVALID result.</summary>
-    private async Task VoteInvalidAsync(ProtocolError error)
+    /// <summary>Releases whatever this agreement may hold (<paramref name="held"/>: the serials this turn held), then
+    /// persists and sends an INVALID result.</summary>
+    private async Task VoteInvalidAsync(ProtocolError error, IReadOnlyCollection<string> held)
     {
-        await ReleaseAsync(State.Serials).ConfigureAwait(true);
+        await ReleaseAsync(State.Serials.Union(held, StringComparer.Ordinal).ToList()).ConfigureAwait(true);
         var result = await Signer().SignResult(new ResultDraft(AgreementId, Valid: false, error.WireCode, Now())).ConfigureAwait(true);
         State.Stage = BankPartProgress.VotedInvalid;
         State.ResultJson = result;
@@ -224,7 +272,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
         if (decision.Kind == DecisionKind.Abort)
         {
-            await AbortAsync(decision).ConfigureAwait(true);
+            await AbortAsync(decision, []).ConfigureAwait(true);
         }
         else
         {
@@ -232,16 +280,19 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
     }
 
-    private async Task AbortAsync(SettlementDecision decision)
+    /// <summary>Releases the persisted serials, and those of <paramref name="packageSerials"/> when this part persisted no
+    /// vote (it may have stopped between its holds and its vote), records the abort and acknowledges it.</summary>
+    private async Task AbortAsync(SettlementDecision decision, IReadOnlyCollection<string> packageSerials)
     {
-        if (State.Stage is BankPartProgress.Settling or BankPartProgress.Settled)
+        if (_commit is not null || State.Stage is BankPartProgress.Settling or BankPartProgress.Settled)
         {
-            // A COMMIT is never undone.
+            // A COMMIT is never undone (the settlement grain persists one decision, so none can follow it).
             LogAbortAfterCommit(_logger, Institution, AgreementId);
             return;
         }
 
-        await ReleaseAsync(State.Serials).ConfigureAwait(true);
+        var unrecorded = State.Stage is BankPartProgress.None or BankPartProgress.Verifying ? packageSerials : [];
+        await ReleaseAsync(State.Serials.Union(unrecorded, StringComparer.Ordinal).ToList()).ConfigureAwait(true);
         if (State.Stage != BankPartProgress.Released)
         {
             State.Stage = BankPartProgress.Released;
@@ -257,78 +308,61 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     private async Task CommitAsync(SettlementDecision decision)
     {
+        if (_settled || State.Stage == BankPartProgress.Settled)
+        {
+            await AcknowledgeCommitAsync().ConfigureAwait(true);
+            return;
+        }
+
         switch (State.Stage)
         {
-            case BankPartProgress.Settled:
-                await AfterSettledAsync().ConfigureAwait(true);
-                return;
             case BankPartProgress.Settling:
-                await SettleOrRetryAsync().ConfigureAwait(true);
-                return;
+                // A row of before ADR 0013: its plan was written after this bank verified the commit.
+                break;
+            case BankPartProgress.VotedValid when _commit is not null:
+                break;
             case BankPartProgress.VotedValid:
+                if (await BankAgreementChecks.VerifyCommitAsync(AgreementId, State.Institutions, decision, this).ConfigureAwait(true) is { } problem)
+                {
+                    // An invalid commit never moves money: keep the holds, settle nothing.
+                    LogCommitRefused(_logger, Institution, AgreementId, problem.WireCode, problem.Detail);
+                    return;
+                }
+
+                if (!State.Planned)
+                {
+                    await PlanAtCommitAsync().ConfigureAwait(true);
+                }
+
                 break;
             default:
+                if (await _state.RefreshAsync().ConfigureAwait(true) && State.Stage is BankPartProgress.VotedValid or BankPartProgress.Settling or BankPartProgress.Settled)
+                {
+                    // This activation's memory was stale (a second activation after a silo loss): decide from the row.
+                    await CommitAsync(decision).ConfigureAwait(true);
+                    return;
+                }
+
                 // Without this bank's own persisted VALID vote no genuine commit can exist.
                 LogCommitRefused(_logger, Institution, AgreementId, "not_voted_valid", $"this bank's part is at stage {State.Stage}, not VotedValid");
                 return;
         }
 
-        if (await BankAgreementChecks.VerifyCommitAsync(AgreementId, State.Institutions, decision, this).ConfigureAwait(true) is { } problem)
-        {
-            // An invalid commit never moves money: keep the holds, settle nothing.
-            LogCommitRefused(_logger, Institution, AgreementId, problem.WireCode, problem.Detail);
-            return;
-        }
-
-        await PlanAsync(decision).ConfigureAwait(true);
+        _commit = decision;
         await SettleOrRetryAsync().ConfigureAwait(true);
     }
 
-    /// <summary>Fixes the whole S10 plan and persists it in one write, the retry reminder registered in the same turn.</summary>
-    private async Task PlanAsync(SettlementDecision decision)
+    /// <summary>A VotedValid row written before ADR 0013 has no plan: fix it and write it before any effect.</summary>
+    private async Task PlanAtCommitAsync()
     {
-        var now = Timestamps.Truncate(Now());
-        var lifetime = BankingServices.Options(ServiceProvider).NoteLifetime;
-        var changes = new List<ChangePlan>();
-        var withChange = State.Payers.Where(p => p.NotesMinor > p.ShareMinor).ToList();
-        if (withChange.Count > 0)
-        {
-            var kid = await Signer().GetActiveNoteKeyId().ConfigureAwait(true)
-                ?? throw new InvalidOperationException($"institution {Institution} has no active note key for change.");
-            changes.AddRange(withChange.Select(p => new ChangePlan
-            {
-                Wallet = p.Wallet,
-                Serial = BinaryIds.NewRandom(),
-                AmountMinor = checked(p.NotesMinor - p.ShareMinor),
-                Holder = p.ChangeTo,
-                Kid = kid,
-                IssuedAt = now,
-                ExpiresAt = now + lifetime,
-            }));
-        }
-
-        var isPayee = string.Equals(State.PayeeInstitution, Institution, StringComparison.Ordinal);
-        var positions = new List<InterbankPosition>();
-        if (isPayee)
-        {
-            positions.AddRange(State.Shares
-                .Where(s => !string.Equals(s.Institution, Institution, StringComparison.Ordinal))
-                .Select(s => new InterbankPosition { Counterparty = s.Institution, Currency = State.Currency, AmountMinor = s.ShareMinor }));
-        }
-        else if (State.Shares.Find(s => string.Equals(s.Institution, Institution, StringComparison.Ordinal)) is { } own)
-        {
-            positions.Add(new InterbankPosition { Counterparty = State.PayeeInstitution, Currency = State.Currency, AmountMinor = -own.ShareMinor });
-        }
-
-        await Retry.ArmAsync().ConfigureAwait(true);
-        State.Stage = BankPartProgress.Settling;
-        State.Decision = DecisionKind.Commit;
-        State.DecidedAt = decision.DecidedAt;
-        State.Changes = changes;
-        State.CreditMinor = isPayee ? State.TotalMinor : 0;
-        State.Positions = positions;
+        var kid = BankAgreementPlan.NeedsChange(State.Payers) ? await Signer().GetActiveNoteKeyId().ConfigureAwait(true) : null;
+        var plan = BankAgreementPlan.Fix(Institution, State.Payers, State.Shares, State.PayeeInstitution, State.Currency, State.TotalMinor, kid, Timestamps.Truncate(Now()), BankingServices.Options(ServiceProvider).NoteLifetime);
+        State.Changes = plan.Changes;
+        State.CreditMinor = plan.CreditMinor;
+        State.Positions = plan.Positions;
+        State.Planned = true;
         await WriteAsync().ConfigureAwait(true);
-        LogPlanned(_logger, Institution, AgreementId, State.Serials.Count, changes.Count, State.CreditMinor);
+        LogPlanned(_logger, Institution, AgreementId, State.Serials.Count, plan.Changes.Count, plan.CreditMinor);
     }
 
     private async Task SettleOrRetryAsync()
@@ -344,7 +378,9 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
     }
 
-    /// <summary>Carries out the persisted plan; every step is idempotent, so a retry repeats it from the start.</summary>
+    /// <summary>Carries out the persisted plan; every step is idempotent, so a retry (this activation's timer, or the
+    /// settlement grain's Decide, sent again until this part acknowledges) repeats it from the start. Nothing is written
+    /// here: the settlement grain's completion records that every part acknowledged.</summary>
     private async Task SettleAsync()
     {
         var spent = await Task.WhenAll(State.Serials.Select(s => Note(s).Spend(AgreementId))).ConfigureAwait(true);
@@ -372,17 +408,19 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
                     throw new InvalidOperationException($"change note {drafts[i].Serial} cannot be issued: {issued[i].Refusal!.Code}");
                 }
 
-                State.Changes[i].NoteJson = issued[i].Value!.NoteJson;
+                // The note grain answers with the text it issued first, whatever a retry signed.
+                _changeNotes[drafts[i].Serial] = issued[i].Value!.NoteJson;
             }
 
             foreach (var group in State.Changes.GroupBy(c => c.Holder, StringComparer.Ordinal))
             {
-                await GrainFactory.GetGrain<IWalletGrain>(group.Key).ReceiveNotes(group.Select(c => c.NoteJson!).ToList()).ConfigureAwait(true);
+                await GrainFactory.GetGrain<IWalletGrain>(group.Key).ReceiveNotes(group.Select(c => ChangeNote(c)!).ToList()).ConfigureAwait(true);
             }
         }
 
         if (State.CreditMinor > 0)
         {
+            // Idempotent by agreement id: the account remembers recent credits (AccountGrain.CreditMemory).
             var credited = await PayeeAccount().ApplyCredit(AgreementId, State.CreditMinor).ConfigureAwait(true);
             if (!credited.IsOk)
             {
@@ -391,35 +429,31 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             }
         }
 
-        State.Stage = BankPartProgress.Settled;
-        State.FinishedAt = Timestamps.Truncate(Now());
-        await WriteAsync().ConfigureAwait(true);
+        _settled = true;
+        Retry.StopTimer();
         LogSettled(_logger, Institution, AgreementId, State.Serials.Count, State.Changes.Count, State.CreditMinor);
-        await Retry.DisarmAsync().ConfigureAwait(true);
-        await AfterSettledAsync().ConfigureAwait(true);
+        await AcknowledgeCommitAsync().ConfigureAwait(true);
     }
 
-    /// <summary>Once Settled is durable: the account may forget the credit's id, and the settlement grain hears of it.</summary>
-    private async Task AfterSettledAsync()
+    /// <summary>Once every effect is done: the settlement grain hears of it (idempotent; it records completion).</summary>
+    private async Task AcknowledgeCommitAsync()
     {
-        if (State.CreditMinor > 0)
-        {
-            await PayeeAccount().Forget(AgreementId).ConfigureAwait(true);
-        }
-
         var lines = State.Payers.Select(p =>
         {
             var change = State.Changes.Where(c => string.Equals(c.Wallet, p.Wallet, StringComparison.Ordinal)).ToList();
-            return new ReceiptLine(p.Wallet, Institution, p.ShareMinor, change.Sum(c => c.AmountMinor), change.Select(c => c.NoteJson!).ToList());
+            return new ReceiptLine(p.Wallet, Institution, p.ShareMinor, change.Sum(c => c.AmountMinor), change.Select(c => ChangeNote(c)!).ToList());
         }).ToList();
         await Settlement().Acknowledge(new BankAcknowledgement(Institution, DecisionKind.Commit, lines)).ConfigureAwait(true);
     }
+
+    /// <summary>The issued text of a planned change note: from this activation's S10, or from a row of before ADR 0013.</summary>
+    private string? ChangeNote(ChangePlan change) => change.NoteJson ?? _changeNotes.GetValueOrDefault(change.Serial);
 
     /// <summary>The timer's and the reminder's work: finish S10, or re-send a vote that was lost.</summary>
     private async Task RetryAsync()
     {
         using var step = CheckoutTelemetry.Step(Steps.Tick, State.TraceParent).Tag(CheckoutTelemetry.InstitutionAttribute, Institution);
-        if (State.Stage == BankPartProgress.Settling)
+        if (!_settled && (_commit is not null || State.Stage == BankPartProgress.Settling))
         {
             await SettleAsync().ConfigureAwait(true);
             return;
@@ -432,7 +466,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
         if (!_voteUnsent)
         {
-            await Retry.DisarmAsync().ConfigureAwait(true);
+            Retry.StopTimer();
         }
     }
 

@@ -3,8 +3,11 @@ using OrleansSettlement.Contracts;
 namespace OrleansSettlement.Grains.Banking;
 
 /// <summary>
-/// Where one bank part stands. Finer than the contract's <see cref="BankPartStage"/>: <see cref="Verifying"/> is the
-/// persisted intent to hold notes (written before the first hold), so that an abort always releases what may be held.
+/// Where one bank part stands, as stored: <see cref="None"/>, then <see cref="VotedValid"/> (the holds, the signed result
+/// and the whole S10 plan, one write) or <see cref="VotedInvalid"/>, then <see cref="Released"/> on an abort. A commit
+/// writes nothing here: its durable record is the settlement grain's decision and completion (ADR 0013).
+/// <see cref="Verifying"/>, <see cref="Settling"/> and <see cref="Settled"/> are written no more; rows written before
+/// ADR 0013 may hold them and are still carried out (Settling: the plan after a verified commit).
 /// </summary>
 [GenerateSerializer, Alias("osettle.banking.BankPartProgress")]
 public enum BankPartProgress
@@ -77,7 +80,8 @@ public sealed class ChangePlan
     [Id(6)]
     public DateTimeOffset ExpiresAt { get; set; }
 
-    /// <summary>The issued note's text, recorded with <see cref="BankPartProgress.Settled"/>.</summary>
+    /// <summary>The issued note's text in rows written before ADR 0013 (recorded with <see cref="BankPartProgress.Settled"/>);
+    /// null since: the note grain keeps the issued text.</summary>
     [Id(7)]
     public string? NoteJson { get; set; }
 }
@@ -135,14 +139,15 @@ public sealed class BankAgreementState
     [Id(9)]
     public List<string> Serials { get; set; } = [];
 
-    /// <summary>The signed verification result this bank sent (S9).</summary>
+    /// <summary>The signed verification result this bank sent (S9); with a VALID one, the S10 plan below in the same write.</summary>
     [Id(10)]
     public string? ResultJson { get; set; }
 
     [Id(11)]
     public string? InvalidReason { get; set; }
 
-    // The decision and the S10 plan, written in one write before any effect.
+    // The S10 plan, written with the VALID result (S8) in one write before any effect; Decision, DecidedAt and FinishedAt
+    // are written on an abort only (and by rows of before ADR 0013, which wrote the plan at the commit).
     [Id(12)]
     public DecisionKind? Decision { get; set; }
 
@@ -166,4 +171,10 @@ public sealed class BankAgreementState
     /// retries by timer or reminder join the checkout's trace.</summary>
     [Id(18)]
     public string? TraceParent { get; set; }
+
+    /// <summary>True when <see cref="Changes"/>, <see cref="CreditMinor"/> and <see cref="Positions"/> were fixed with the
+    /// VALID result (S8). False in a VotedValid row written before ADR 0013: the plan is then fixed and written at the
+    /// commit, before any effect.</summary>
+    [Id(19)]
+    public bool Planned { get; set; }
 }

@@ -19,8 +19,10 @@ public sealed class BankingOptions
     public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The durable reminder that carries the same work across deactivations and silo loss. Default 1 min, which is
-    /// Orleans' <c>ReminderOptions.MinimumReminderPeriod</c>: a shorter period needs that option lowered too.
+    /// The durable reminder that carries a withdrawal's minting across deactivations and silo loss. Default 1 min, which
+    /// is Orleans' <c>ReminderOptions.MinimumReminderPeriod</c>: a shorter period needs that option lowered too. Bank
+    /// parts register none (ADR 0013): the settlement grain's reminder sends Verify and the decision again until every
+    /// bank part has voted and acknowledged.
     /// </summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

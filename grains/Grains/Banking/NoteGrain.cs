@@ -41,8 +41,9 @@ public sealed class NoteGrainState
     [Id(7)]
     public DateTimeOffset ExpiresAt { get; set; }
 
-    /// <summary>Agreements that released the note (they were aborted) and when, kept for <see cref="NoteGrain.DuplicateWindow"/>
-    /// so that a late copy of such an agreement's hold is refused instead of holding the note for it again.</summary>
+    /// <summary>Agreements that released the note (they were aborted or voted INVALID; whether they held it or found it
+    /// outstanding) and when, kept for <see cref="NoteGrain.DuplicateWindow"/> so that a late copy of such an agreement's hold is refused
+    /// instead of holding the note for it again.</summary>
     [Id(8)]
     public Dictionary<string, DateTimeOffset> Released { get; set; } = [];
 }
@@ -147,7 +148,11 @@ public sealed partial class NoteGrain(
             return Unknown();
         }
 
-        if (State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal))
+        // Recorded also when the note is outstanding: a bank part persists nothing before its holds, so an abort releases
+        // every serial of the package, and a hold of this agreement that arrives afterwards (a late copy, or a second
+        // activation of the bank part after a silo loss) must not take the note.
+        var heldByIt = State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal);
+        if (heldByIt || (State.State == NoteState.Outstanding && !State.Released.ContainsKey(agreementId)))
         {
             var now = BankingServices.Clock(ServiceProvider).GetUtcNow();
             foreach (var old in State.Released.Where(r => now - r.Value > DuplicateWindow).Select(r => r.Key).ToList())
@@ -156,8 +161,12 @@ public sealed partial class NoteGrain(
             }
 
             State.Released[agreementId] = now;
-            State.State = NoteState.Outstanding;
-            State.AgreementId = null;
+            if (heldByIt)
+            {
+                State.State = NoteState.Outstanding;
+                State.AgreementId = null;
+            }
+
             await WriteAsync().ConfigureAwait(true);
         }
 

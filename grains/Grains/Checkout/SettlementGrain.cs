@@ -22,7 +22,8 @@ public sealed class SettlementState
     [Id(2)]
     public SettlementDecision? Decision { get; set; }
 
-    /// <summary>Written once, when the last institution acknowledges (Completed).</summary>
+    /// <summary>The acknowledgements heard: all of them when the last institution acknowledges (Completed); those heard so
+    /// far at a reminder tick while a bank is late.</summary>
     [Id(3)]
     public List<BankAcknowledgement> Acknowledgements { get; set; } = [];
 
@@ -43,12 +44,13 @@ public sealed class SettlementState
 /// <remarks>
 /// <para>Calls to bank parts are one-way (Verify, Decide): bank parts call this grain (Vote, Acknowledge), never the
 /// other way round with an await, so no two grains wait on each other.</para>
-/// <para>Valid votes and acknowledgements are kept in memory only: a bank part keeps its signed result and its S10
-/// progress durably and sends them again whenever Verify or Decide reaches it again, which the timer (while active,
-/// every <see cref="CheckoutOptions.RetryPeriod"/>) and the reminder (durable, every
-/// <see cref="CheckoutOptions.ReminderPeriod"/>) do for every institution not heard from since this activation began.
-/// Durable writes: Begin 1 (plus its reminder row), the decision 1, completion 1 (plus removing the reminder row); an
-/// INVALID vote writes the abort at once.</para>
+/// <para>Valid votes and acknowledgements are kept in memory: a bank part keeps its signed result and its S10 plan
+/// durably and sends its vote or carries out its plan and acknowledges again whenever Verify or Decide (Abort) reaches it
+/// again, which the timer (while active, every <see cref="CheckoutOptions.RetryPeriod"/>) and the reminder (durable,
+/// every <see cref="CheckoutOptions.ReminderPeriod"/>) do for every institution not heard from. This reminder is the one
+/// durable driver of an agreement: bank parts register none (ADR 0013). Durable writes: Begin 1 (plus its reminder row,
+/// registered first), the decision 1, completion 1 (plus removing the reminder row); an INVALID vote writes the abort at
+/// once; a reminder tick that finds the decision still being delivered records the acknowledgements heard so far.</para>
 /// <para>Timeout: while no decision exists and the start's vote deadline has passed, the next tick (or vote) persists
 /// ABORT with reason <see cref="VoteTimeoutReason"/> and no result. That reason is not a problem code (decision reasons
 /// are free a-z/'_' strings); the checkout reports it as <c>checkout_expired</c>.</para>
@@ -120,6 +122,9 @@ public sealed partial class SettlementGrain(
             return Reply<SettlementView>.Ok(View());
         }
 
+        // The reminder first: once the package is written, a durable driver re-sends Verify and Decide until every bank
+        // part acknowledged (bank parts register none of their own). A reminder whose Begin was not written removes itself.
+        await EnsureReminder();
         s.Start = start;
         s.Stage = SettlementStage.Collecting;
         await Persist();
@@ -128,7 +133,6 @@ public sealed partial class SettlementGrain(
 
         StartTimer();
         SendVerify(Pending(_validVotes.Keys), force: true);
-        await EnsureReminder();
         return Reply<SettlementView>.Ok(View());
     }
 
@@ -232,6 +236,23 @@ public sealed partial class SettlementGrain(
         }
 
         await Tick();
+        await RecordAcknowledgementsAsync();
+    }
+
+    /// <summary>
+    /// While the decision is still being delivered at a reminder tick (a bank is late), records the acknowledgements heard
+    /// so far, so that a reactivation sends the decision again only to the banks that owe one. A bank that finished its S10
+    /// thus runs it again at most until this write (the bound behind <c>AccountGrain.CreditMemory</c>). Never on the normal
+    /// path, which completes within seconds of the decision.
+    /// </summary>
+    private async Task RecordAcknowledgementsAsync()
+    {
+        var s = state.State;
+        if (s.Stage is SettlementStage.Committed or SettlementStage.Aborted && _acknowledgements.Count > s.Acknowledgements.Count)
+        {
+            s.Acknowledgements = [.. s.Start!.Institutions.Where(_acknowledgements.ContainsKey).Select(i => _acknowledgements[i])];
+            await Persist();
+        }
     }
 
     /// <summary>The timer's and the reminder's work: abort on timeout, re-send what may have been lost, complete.</summary>
@@ -244,8 +265,16 @@ public sealed partial class SettlementGrain(
             case SettlementStage.Collecting when TimedOut():
                 await Decide(DecisionKind.Abort, [], VoteTimeoutReason);
                 break;
+            case SettlementStage.Collecting when s.Start!.Institutions.All(_validVotes.ContainsKey):
+                // Every VALID vote is in but writing the decision failed: no bank sends its vote again on its own.
+                await Decide(DecisionKind.Commit, [.. s.Start.Institutions.Select(i => _validVotes[i])], null);
+                break;
             case SettlementStage.Collecting:
                 SendVerify(Pending(_validVotes.Keys), force: false);
+                break;
+            case SettlementStage.Committed or SettlementStage.Aborted when s.Start!.Institutions.All(_acknowledgements.ContainsKey):
+                // Every bank acknowledged but writing the completion failed: no bank acknowledges again on its own.
+                await Complete();
                 break;
             case SettlementStage.Committed or SettlementStage.Aborted:
                 SendDecide(Pending(_acknowledgements.Keys), force: false);
@@ -291,22 +320,38 @@ public sealed partial class SettlementGrain(
 
     private void SendVerify(IEnumerable<string> institutions, bool force)
     {
-        var start = state.State.Start!;
         foreach (var institution in Due(institutions, force))
         {
-            var payers = start.Payers.Where(p => string.Equals(p.Institution, institution, StringComparison.Ordinal)).ToList();
-            var request = new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions) { TraceParent = start.TraceParent };
+            var request = PackageFor(institution);
             Send(institution, "Verify", part => part.Verify(request));
         }
     }
 
+    /// <summary>Delivers the decision; an ABORT carries the institution's package again, whose serials it releases (a
+    /// bank part persists nothing before its holds).</summary>
     private void SendDecide(IEnumerable<string> institutions, bool force)
     {
         var decision = state.State.Decision!;
         foreach (var institution in Due(institutions, force))
         {
-            Send(institution, "Decide", part => part.Decide(decision));
+            if (decision.Kind == DecisionKind.Abort)
+            {
+                var package = PackageFor(institution);
+                Send(institution, "Abort", part => part.Abort(decision, package));
+            }
+            else
+            {
+                Send(institution, "Decide", part => part.Decide(decision));
+            }
         }
+    }
+
+    /// <summary>What one institution verifies at S8: the agreement and the payers that bank with it.</summary>
+    private VerifyRequest PackageFor(string institution)
+    {
+        var start = state.State.Start!;
+        var payers = start.Payers.Where(p => string.Equals(p.Institution, institution, StringComparison.Ordinal)).ToList();
+        return new VerifyRequest(start.AgreementId, start.AgreementJson, start.Store, payers, start.Institutions) { TraceParent = start.TraceParent };
     }
 
     /// <summary>A one-way call to a bank part: it returns at once and never waits for the bank.</summary>

@@ -69,10 +69,23 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
     }
 
     [Fact]
-    public async Task Decide_Commit_PersistsThePlanWithPositionsThatNetToZero()
+    public async Task Verify_PersistsTheWholePlanWithTheValidResult_TheCommitCarriesItOutWithoutAWrite()
     {
         using var payment = await GroupPayment.CreateAsync(_kit);
         var commit = await payment.VerifyAllAndCommitAsync();
+
+        // Before any decision: each VALID result is stored with the whole S10 plan, in the one write of S8.
+        var voted = await StoredRows.ReadAsync(fixture.StorageConnectionString);
+        var positions = new List<(string Bank, string Counterparty, long Amount)>();
+        foreach (var bank in payment.Institutions)
+        {
+            var state = StoredRows.Single<BankAgreementState>(fixture.StorageSerializer, voted, GrainKeys.BankAgreement(bank, payment.AgreementId));
+            Assert.Equal(BankPartProgress.VotedValid, state.Stage);
+            Assert.True(state.Planned);
+            Assert.NotNull(state.ResultJson);
+            positions.AddRange(state.Positions.Select(p => (bank, p.Counterparty, p.AmountMinor)));
+        }
+
         foreach (var bank in payment.Institutions)
         {
             await payment.Part(bank).Decide(commit);
@@ -80,21 +93,22 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
 
         await WaitSettledAsync(payment);
 
-        var rows = await StoredRows.ReadAsync(fixture.StorageConnectionString);
-        var positions = new List<(string Bank, string Counterparty, long Amount)>();
-        foreach (var bank in payment.Institutions)
-        {
-            var state = StoredRows.Single<BankAgreementState>(fixture.StorageSerializer, rows, GrainKeys.BankAgreement(bank, payment.AgreementId));
-            Assert.Equal(BankPartProgress.Settled, state.Stage);
-            Assert.Equal(DecisionKind.Commit, state.Decision);
-            positions.AddRange(state.Positions.Select(p => (bank, p.Counterparty, p.AmountMinor)));
-        }
-
         Assert.Equal(0, positions.Sum(p => p.Amount));
         Assert.Contains((payment.BankA, payment.BankC, -1200L), positions);
         Assert.Contains((payment.BankB, payment.BankC, -500L), positions);
         Assert.Contains((payment.BankC, payment.BankA, 1200L), positions);
         Assert.Contains((payment.BankC, payment.BankB, 500L), positions);
+
+        // The commit wrote nothing at the bank parts: the rows are those of S8, and the change note minted is the planned one.
+        var rows = await StoredRows.ReadAsync(fixture.StorageConnectionString);
+        foreach (var bank in payment.Institutions)
+        {
+            var key = GrainKeys.BankAgreement(bank, payment.AgreementId);
+            var before = StoredRows.Single<BankAgreementState>(fixture.StorageSerializer, voted, key);
+            var after = StoredRows.Single<BankAgreementState>(fixture.StorageSerializer, rows, key);
+            Assert.Equal(BankPartProgress.VotedValid, after.Stage);
+            Assert.Equal(before.Changes.Select(c => c.Serial), after.Changes.Select(c => c.Serial));
+        }
 
         var planA = StoredRows.Single<BankAgreementState>(fixture.StorageSerializer, rows, GrainKeys.BankAgreement(payment.BankA, payment.AgreementId));
         Assert.Equal(3, planA.Serials.Count);

@@ -178,6 +178,53 @@ public sealed class BankAgreementVerifyTests(BankingFixture fixture)
         Assert.Equal(payment.BankB, ack.Institution);
     }
 
+    [Fact]
+    public async Task Abort_PartStoppedBetweenItsHoldsAndItsVote_ReleasesThePackagesSerialsAndRefusesLaterHolds()
+    {
+        // A bank part persists nothing before its holds. Its state is as a part that stopped between the holds and the
+        // vote left it: the notes held by the agreement, nothing stored at the part.
+        using var payment = await GroupPayment.CreateAsync(_kit);
+        var request = await payment.RequestAsync();
+        var aliceFirst = _kit.Note(payment.BankA, BankingKit.ParseNote(payment.Alice.Notes[0]).Serial);
+        Assert.True((await aliceFirst.Hold(payment.AgreementId)).IsOk);
+        Assert.Equal(BankPartStage.None, (await payment.Part(payment.BankA).Get()).Stage);
+
+        var abort = new SettlementDecision(payment.AgreementId, DecisionKind.Abort, [], "vote_timeout", DateTimeOffset.UtcNow);
+        await payment.Part(payment.BankA).Abort(abort, request with { Payers = [.. request.Payers.Where(p => p.Institution == payment.BankA)] });
+
+        await BankingKit.EventuallyAsync(async () => (await payment.Part(payment.BankA).Get()).Stage == BankPartStage.Released, "the release");
+        foreach (var note in payment.Alice.Notes.Concat(payment.Carol.Notes))
+        {
+            Assert.Equal(NoteState.Outstanding, await payment.NoteStateAsync(payment.BankA, note));
+        }
+
+        // A hold of the aborted agreement that comes later (a late copy, or a second activation of the part after a
+        // silo loss) takes no note, whether the abort found it held or not.
+        Assert.Equal("checkout_closed", (await aliceFirst.Hold(payment.AgreementId)).Refusal!.Code);
+        var carolsFirst = _kit.Note(payment.BankA, BankingKit.ParseNote(payment.Carol.Notes[0]).Serial);
+        Assert.Equal("checkout_closed", (await carolsFirst.Hold(payment.AgreementId)).Refusal!.Code);
+        Assert.Equal(NoteState.Outstanding, (await carolsFirst.Get())!.State);
+        var ack = Assert.Single(await payment.Settlement.GetAcknowledgements());
+        Assert.Equal((payment.BankA, DecisionKind.Abort), (ack.Institution, ack.Kind));
+    }
+
+    [Fact]
+    public async Task Abort_AfterAValidVote_ReleasesTheHoldsAndIgnoresALateVerify()
+    {
+        using var payment = await GroupPayment.CreateAsync(_kit);
+        var request = await payment.RequestAsync();
+        Assert.Equal(BankPartStage.VotedValid, (await payment.VerifyAsync(payment.BankB, request)).Stage);
+        Assert.Equal(NoteState.Held, await payment.NoteStateAsync(payment.BankB, payment.Bob.Notes[0]));
+
+        var abort = new SettlementDecision(payment.AgreementId, DecisionKind.Abort, [], "vote_timeout", DateTimeOffset.UtcNow);
+        await payment.Part(payment.BankB).Abort(abort, request);
+        await BankingKit.EventuallyAsync(async () => (await payment.Part(payment.BankB).Get()).Stage == BankPartStage.Released, "the release");
+        await payment.Part(payment.BankB).Verify(request);
+
+        Assert.Equal(BankPartStage.Released, (await payment.Part(payment.BankB).Get()).Stage);
+        Assert.Equal(NoteState.Outstanding, await payment.NoteStateAsync(payment.BankB, payment.Bob.Notes[0]));
+    }
+
     private async Task AssertInvalidAndNothingHeldAsync(GroupPayment payment, VerifyRequest request, string reason)
     {
         var view = await payment.VerifyAsync(payment.BankA, request);

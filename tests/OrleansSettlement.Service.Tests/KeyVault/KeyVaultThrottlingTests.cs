@@ -123,8 +123,8 @@ public sealed class KeyVaultThrottlingTests(KeyVaultThrottlingFixture service) :
         // The persisted plan: one change note for the payer, whose serial is the receipt's, the bank part's and the wallet's.
         var rows = await StoredRows.ReadAsync(service.StorageConnectionString);
         var plan = StoredRows.Single<BankAgreementState>(service.StorageSerializer, rows, GrainKeys.BankAgreement(vaultBank.Name, outcome.AgreementId!));
-        Assert.Equal(BankPartProgress.Settled, plan.Stage);
-        Assert.Equal(DecisionKind.Commit, plan.Decision);
+        Assert.Equal(BankPartProgress.VotedValid, plan.Stage);
+        Assert.True(plan.Planned);
         var changePlan = Assert.Single(plan.Changes);
         Assert.Equal(payer.WalletId, changePlan.Wallet);
         Assert.Equal(300, changePlan.AmountMinor);
