@@ -23,6 +23,9 @@ public static class SiloConfiguration
     /// <summary>The Azure Monitor (Application Insights) connection string setting.</summary>
     public const string AzureMonitorConnectionStringSetting = HostTelemetry.AzureMonitorConnectionStringSetting;
 
+    /// <summary>How long one try of a storage request may take before it is cut and retried (Azure.Core's default is 100 s).</summary>
+    public static readonly TimeSpan StorageRequestTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The service name the silo's telemetry carries.</summary>
     public const string TelemetryServiceName = "osettle-silo";
 
@@ -51,8 +54,14 @@ public static class SiloConfiguration
         var cluster = ClusterSettings.FromConfiguration(configuration);
         var endpoints = SiloEndpointSettings.FromConfiguration(configuration);
 
-        // One table service client (one HTTP pipeline) for membership, grain state and reminders.
-        var tables = storage.CreateTableServiceClient(StorageMetrics.Instrument(new Azure.Data.Tables.TableClientOptions()));
+        // One table service client (one HTTP pipeline) for membership, grain state and reminders. A storage request that
+        // hangs keeps its grain busy for as long as it waits, and Azure.Core waits 100 s per try by default: more than
+        // three times Orleans' 30 s response timeout, so every caller gives up long before the grain is free again (seen
+        // in the chaos runner when Azurite restarts under open connections). Table point operations take milliseconds;
+        // a try that has not answered in 10 s is cut and retried (Azure.Core's retry policy, 3 retries, exponential).
+        var tableOptions = new Azure.Data.Tables.TableClientOptions();
+        tableOptions.Retry.NetworkTimeout = StorageRequestTimeout;
+        var tables = storage.CreateTableServiceClient(StorageMetrics.Instrument(tableOptions));
 
         silo.Configure<ClusterOptions>(options =>
         {
