@@ -4,7 +4,7 @@ namespace OrleansSettlement.Api.Http;
 
 /// <summary>
 /// Turns the failures a request meets while the cluster is changing (a silo that died, a gateway not yet reconnected, a
-/// call that timed out) into 503 problem details with <c>Retry-After</c>, logged as a warning without a stack trace.
+/// call that timed out, storage that failed under a grain) into 503 problem details with <c>Retry-After</c>, logged as a warning without a stack trace.
 /// Every operation is idempotent by its Idempotency-Key, so a client retries with the same key; an unexpected
 /// exception still gets the plain 500 of the default handler.
 /// </summary>
@@ -31,6 +31,11 @@ internal sealed partial class TransientFailureHandler(ILogger<TransientFailureHa
     internal static bool IsTransient(Exception exception) => exception switch
     {
         SiloUnavailableException or OrleansMessageRejectionException or GatewayTooBusyException or TimeoutException => true,
+
+        // Storage that failed or throttled under a grain (the grain's operation failed as a whole and changed nothing,
+        // docs/architecture.md "Why the commit cannot split"), or a write that met a newer row (the grain reloaded it).
+        Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
+        Orleans.Storage.InconsistentStateException => true,
         Orleans.Runtime.Messaging.ConnectionFailedException or Orleans.Networking.Shared.SocketConnectionException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
         _ => exception.InnerException is { } inner && IsTransient(inner),

@@ -37,22 +37,15 @@ internal static class DurableState
     /// recovers from a dead silo it can, rarely and briefly, run a second activation of a grain. Storage ETags keep the
     /// two from writing over each other (the stale one's write fails and reloads), but a refusal given without a write
     /// would come from the stale activation's memory. True when the row changed since this activation last read or wrote
-    /// it, so that the caller decides again from the fresh state; false when it did not or could not be read (the
-    /// caller's answer stands: it was right for the row this activation holds).
+    /// it, so that the caller decides again from the fresh state; false when it did not (the caller's answer stands).
+    /// When the row cannot be read, the read's exception propagates: the caller's operation fails and is retried, rather
+    /// than refused from a memory nobody could confirm.
     /// </summary>
     public static async Task<bool> RefreshAsync<T>(this IPersistentState<T> state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var held = state.Etag;
-        try
-        {
-            await state.ReadStateAsync().ConfigureAwait(true);
-        }
-        catch (Exception failure) when (failure is not OutOfMemoryException)
-        {
-            return false;
-        }
-
+        await state.ReadStateAsync().ConfigureAwait(true);
         return !string.Equals(held, state.Etag, StringComparison.Ordinal);
     }
 }

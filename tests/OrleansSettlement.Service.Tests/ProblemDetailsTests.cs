@@ -36,10 +36,12 @@ public sealed class ProblemDetailsTests(ServiceFixture service)
         Assert.False(json.RootElement.TryGetProperty("exception", out _));
     }
 
-    [Fact]
-    public async Task ClusterUnavailableDuringACall_Get_Returns503WithRetryAfterAndNoInternals()
+    [Theory]
+    [InlineData(ServiceFixture.UnavailablePath)]
+    [InlineData(ServiceFixture.StorageUnavailablePath)]
+    public async Task ClusterOrStorageUnavailableDuringACall_Get_Returns503WithRetryAfterAndNoInternals(string path)
     {
-        using var response = await service.Api.GetAsync(new Uri(ServiceFixture.UnavailablePath, UriKind.Relative));
+        using var response = await service.Api.GetAsync(new Uri(path, UriKind.Relative));
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);

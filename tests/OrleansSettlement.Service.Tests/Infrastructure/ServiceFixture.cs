@@ -26,6 +26,9 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>A route that fails as a call does while a silo has just died (an Orleans rejection).</summary>
     public const string UnavailablePath = "/_test/unavailable";
 
+    /// <summary>A route that fails as a grain call does when storage fails under the grain (503 from Azure Storage).</summary>
+    public const string StorageUnavailablePath = "/_test/storage-unavailable";
+
     /// <summary>The message of the exception thrown there; it must never reach a client.</summary>
     public const string SecretExceptionMessage = "internal detail that must not leak";
 
@@ -57,6 +60,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         _api = BuildApi(StorageConnectionString, ClusterId);
         _api.MapGet(ThrowingPath, () => Results.Text(Throw()));
         _api.MapGet(UnavailablePath, () => Results.Text(ThrowUnavailable()));
+        _api.MapGet(StorageUnavailablePath, () => Results.Text(ThrowStorageUnavailable()));
         await _api.StartAsync().ConfigureAwait(false);
         Api = new HttpClient { BaseAddress = AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
         await WaitUntilReadyAsync(Api).ConfigureAwait(false);
@@ -134,6 +138,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     private static string Throw() => throw new InvalidOperationException(SecretExceptionMessage);
 
     private static string ThrowUnavailable() => throw new SiloUnavailableException(SecretExceptionMessage);
+
+    private static string ThrowStorageUnavailable() => throw new Azure.RequestFailedException(503, SecretExceptionMessage);
 }
 
 /// <summary>The tests that share one running service.</summary>
