@@ -44,6 +44,7 @@ public static class BenchCommand
                 BoundedState = parse.GetValue(o.BoundedState),
                 BoundedScale = parse.GetValue(o.BoundedScale),
                 ShowLogs = parse.GetValue(o.Logs),
+                Tail = parse.GetValue(o.Tail),
             };
             return RunAsync(settings, parse.GetValue(o.Json), ct);
         });

@@ -45,6 +45,8 @@ internal sealed class BenchOptions
 
     public Option<double> BoundedScale { get; } = new("--bounded-scale") { Description = "Scale of --bounded-state (1 = the full 100,000 notes and 10,000 checkouts).", DefaultValueFactory = _ => 1 };
 
+    public Option<bool> Tail { get; } = new("--tail") { Description = "Explain the slow checkouts: listen to every step's span and the GC pauses, and report for the slowest 5% of each phase where their time went (steps, waits between steps, retry ticks, GC), with the slowest timelines. Costs a little CPU, so it is off by default." };
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout (progress goes to stderr)." };
 
     public Option<bool> Logs { get; } = new("--logs") { Description = "Show the silo's warnings and errors on stderr." };
@@ -56,7 +58,7 @@ internal sealed class BenchOptions
         ArgumentNullException.ThrowIfNull(command);
         Storage.AcceptOnlyFromAmong("azurite", "memory", "both");
         Path.AcceptOnlyFromAmong("grain", "http");
-        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Json, Logs })
+        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Tail, Json, Logs })
         {
             command.Options.Add(option);
         }

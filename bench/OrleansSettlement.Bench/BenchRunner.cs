@@ -25,6 +25,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     private static readonly TimeSpan QuietPatience = TimeSpan.FromSeconds(30);
 
     private readonly List<string> _problems = [];
+    private TailProbe? _tail;
 
     public async Task<BenchReport> RunAsync(CancellationToken ct)
     {
@@ -33,6 +34,8 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         var loadBefore = LoadAverage();
         progress("Measuring ES256 verifications per second on every core...");
         var verifications = MachineLimits.VerificationsPerSecond(settings.LimitDuration);
+        using var tail = settings.Tail ? new TailProbe() : null;
+        _tail = tail;
 
         progress("Starting Azurite (in memory, free ports)...");
         await using var azurite = await BenchAzurite.StartAsync(settings.RepositoryRoot).ConfigureAwait(false);
@@ -138,11 +141,20 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         await world.PrepareAsync(prepared).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var before = Combined(counters, silo.Tally);
+        _tail?.Clear();
         progress($"{Name(mode)}: {plan.Name}: {(plan.Rate is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.#} checkouts/s offered") : $"up to {plan.MaxInFlight} in flight")} for {plan.Duration.TotalSeconds:0} s...");
         var outcome = await LoadPhase.RunAsync(plan, prepared, i => world.RunCheckoutAsync(i, silo.Outcomes, settings.OutcomeTimeout), ct).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var difference = BenchCounters.Difference(before, Combined(counters, silo.Tally));
-        return ToReport(outcome, difference, mode);
+        var report = ToReport(outcome, difference, mode);
+        if (_tail is not null)
+        {
+            report = report with { Tail = _tail.Explain(outcome.Samples) };
+            progress($"{Name(mode)}: {plan.Name}: p50 {report.P50Ms} p95 {report.P95Ms} p99 {report.P99Ms} max {report.MaxMs} ms; slowest: "
+                + string.Join(" | ", report.Tail.Examples.Take(3)));
+        }
+
+        return report;
     }
 
     private static PhaseReport ToReport(PhaseOutcome outcome, Dictionary<string, long> d, StorageMode mode)
