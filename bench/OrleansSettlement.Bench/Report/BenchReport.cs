@@ -42,6 +42,10 @@ public sealed record PhaseReport(
     CostReport Costs,
     IReadOnlyList<string> Failures)
 {
+    /// <summary>The bench process's CPU time (silo, simulated apps and the bench itself, every thread) per checkout of
+    /// the phase, from its start to the end of its drain: unlike checkouts/s, it barely moves with other processes' load.</summary>
+    public double CpuMsPerCheckout { get; init; }
+
     /// <summary>Where the slowest checkouts spent their time (only with <c>--tail</c>).</summary>
     public TailReport? Tail { get; init; }
 }
@@ -123,7 +127,21 @@ public sealed record ModeReport(
     double RawWritesPerSecond,
     int RawWriteConcurrency,
     IReadOnlyDictionary<string, double> WritesByGrain,
-    IReadOnlyList<PhaseReport> Phases);
+    IReadOnlyList<PhaseReport> Phases)
+{
+    /// <summary>The process CPU time of one ES256 verification, measured with the verifications per second.</summary>
+    public double VerificationCpuMicroseconds { get; init; }
+
+    /// <summary>The saturating phase's <see cref="PhaseReport.CpuMsPerCheckout"/>.</summary>
+    public double CpuMsPerCheckout { get; init; }
+
+    /// <summary>
+    /// The share of a checkout's CPU time that its verifications take: verifications per checkout × <see
+    /// cref="VerificationCpuMicroseconds"/> ÷ <see cref="CpuMsPerCheckout"/>. The crypto ratio reaches it when the bench
+    /// has the cores to itself; on a shared machine it is the steadier of the two.
+    /// </summary>
+    public double CryptoCpuShare { get; init; }
+}
 
 /// <summary>The hot-grain comparison: the same offered load (the one that saturates 8 stores at 4 banks) on 8 stores at
 /// 4 banks and on 1 store whose payers all bank at its one bank.</summary>
