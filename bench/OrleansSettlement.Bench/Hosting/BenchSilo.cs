@@ -76,6 +76,7 @@ internal sealed class BenchSilo : IAsyncDisposable
             WrapReminderTable(silo.Services, tally);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(outcomes);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(new CallSites(tally));
+            silo.Services.AddSingleton<IOutgoingGrainCallFilter>(new SlowCalls());
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
