@@ -45,6 +45,7 @@ public static class BenchCommand
                 BoundedScale = parse.GetValue(o.BoundedScale),
                 Signer = parse.GetValue(o.Signer) == "fake-vault" ? BenchSigner.FakeVault : BenchSigner.Development,
                 ShowLogs = parse.GetValue(o.Logs),
+                Tail = parse.GetValue(o.Tail),
             };
             return RunAsync(settings, parse.GetValue(o.Json), ct);
         });

@@ -47,6 +47,8 @@ internal sealed class BenchOptions
 
     public Option<string> Signer { get; } = new("--signer") { Description = "How the banks sign notes: development (each bank's key in grain state; Key Vault operations read 0) or fake-vault (every bank's note key in an in-process fake Azure Key Vault over HTTPS, signed through the service's real Key Vault adapter, so Key Vault operations per checkout are counted: one sign per change note; the bench fails if they read 0).", DefaultValueFactory = _ => "development" };
 
+    public Option<bool> Tail { get; } = new("--tail") { Description = "Explain the slow checkouts: listen to every step's span and the GC pauses, and report for the slowest 5% of each phase where their time went (steps, waits between steps, retry ticks, GC), with the slowest timelines. Costs a little CPU, so it is off by default." };
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout (progress goes to stderr)." };
 
     public Option<bool> Logs { get; } = new("--logs") { Description = "Show the silo's warnings and errors on stderr." };
@@ -59,7 +61,7 @@ internal sealed class BenchOptions
         Storage.AcceptOnlyFromAmong("azurite", "memory", "both");
         Path.AcceptOnlyFromAmong("grain", "http");
         Signer.AcceptOnlyFromAmong("development", "fake-vault");
-        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Signer, Json, Logs })
+        foreach (var option in new Option[] { Duration, Payers, Banks, Stores, StoresAtPayerBanks, Rate, Concurrency, Storage, Path, HotGrains, BoundedState, BoundedScale, Signer, Tail, Json, Logs })
         {
             command.Options.Add(option);
         }

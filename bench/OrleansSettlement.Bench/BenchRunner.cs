@@ -26,6 +26,8 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     private static readonly TimeSpan QuietPatience = TimeSpan.FromSeconds(30);
 
     private readonly List<string> _problems = [];
+    private TailProbe? _tail;
+    private double _verificationCpuMicroseconds;
 
     public async Task<BenchReport> RunAsync(CancellationToken ct)
     {
@@ -33,7 +35,9 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         var clock = Stopwatch.StartNew();
         var loadBefore = LoadAverage();
         progress("Measuring ES256 verifications per second on every core...");
-        var verifications = MachineLimits.VerificationsPerSecond(settings.LimitDuration);
+        (var verifications, _verificationCpuMicroseconds) = MachineLimits.Verifications(settings.LimitDuration);
+        using var tail = settings.Tail ? new TailProbe() : null;
+        _tail = tail;
 
         progress("Starting Azurite (in memory, free ports)...");
         await using var azurite = await StartAzuriteAsync(settings.RepositoryRoot).ConfigureAwait(false);
@@ -122,11 +126,17 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         CheckCounters(Name(mode), mode, main);
         var cryptoRatio = costs.VerificationsPerCheckout == 0 ? 0 : main.CheckoutsPerSecond * costs.VerificationsPerCheckout / verificationsPerSecond;
         var storageRatio = raw == 0 ? 0 : main.CheckoutsPerSecond * costs.WritesPerCheckout / raw;
+        var cryptoCpuShare = main.CpuMsPerCheckout == 0 ? 0 : costs.VerificationsPerCheckout * _verificationCpuMicroseconds / 1000 / main.CpuMsPerCheckout;
         return new ModeReport(Name(mode), settings.Path == BenchPath.Http ? "http" : "grain", settings.Layout.Describe(),
             Round(main.CheckoutsPerSecond), latency.P50Ms, latency.P95Ms, latency.P99Ms,
             costs.WritesPerCheckout, costs.VerificationsPerCheckout, costs.SignsPerCheckout, costs.KeyVaultOpsPerCheckout, costs.GrainCallsPerCheckout,
             Math.Round(cryptoRatio, 3), Math.Round(storageRatio, 3), Math.Round(verificationsPerSecond), Math.Round(raw), c,
-            costs.WritesByGrain, phases);
+            costs.WritesByGrain, phases)
+        {
+            VerificationCpuMicroseconds = Math.Round(_verificationCpuMicroseconds, 1),
+            CpuMsPerCheckout = main.CpuMsPerCheckout,
+            CryptoCpuShare = Math.Round(cryptoCpuShare, 3),
+        };
     }
 
     private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, AzuriteProcess azurite, BenchSigning signing, BenchCounters counters, CancellationToken ct)
@@ -158,11 +168,24 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         await world.PrepareAsync(prepared).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var before = Combined(counters, silo.Tally);
+        _tail?.Clear();
+        var cpu = Environment.CpuUsage.TotalTime;
         progress($"{Name(mode)}: {plan.Name}: {(plan.Rate is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.#} checkouts/s offered") : $"up to {plan.MaxInFlight} in flight")} for {plan.Duration.TotalSeconds:0} s...");
         var outcome = await LoadPhase.RunAsync(plan, prepared, i => world.RunCheckoutAsync(i, silo.Outcomes, settings.OutcomeTimeout), ct).ConfigureAwait(false);
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var difference = BenchCounters.Difference(before, Combined(counters, silo.Tally));
-        return ToReport(outcome, difference, mode);
+        var report = ToReport(outcome, difference, mode) with
+        {
+            CpuMsPerCheckout = outcome.Samples.Count == 0 ? 0 : Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds / outcome.Samples.Count, 2),
+        };
+        if (_tail is not null)
+        {
+            report = report with { Tail = _tail.Explain(outcome.Samples) };
+            progress($"{Name(mode)}: {plan.Name}: p50 {report.P50Ms} p95 {report.P95Ms} p99 {report.P99Ms} max {report.MaxMs} ms; slowest: "
+                + string.Join(" | ", report.Tail.Examples.Take(3)));
+        }
+
+        return report;
     }
 
     private static PhaseReport ToReport(PhaseOutcome outcome, Dictionary<string, long> d, StorageMode mode)

@@ -53,6 +53,9 @@ public sealed record BenchSettings
 
     public bool ShowLogs { get; init; }
 
+    /// <summary>Explain the slowest checkouts of each phase (<see cref="Measure.TailProbe"/>).</summary>
+    public bool Tail { get; init; }
+
     /// <summary>The repository (for node_modules/.bin/azurite).</summary>
     public string RepositoryRoot { get; init; } = FindRepositoryRoot();
 

@@ -26,8 +26,10 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
     private static readonly ConcurrentDictionary<(string X, string Y), PublicJwk> KnownKeys = new();
 
     // Importing a key costs more than a verification, so verifiers are reused: each one is used by
-    // one thread at a time (taken from the bag, put back after). They are never handed out.
-    private readonly ConcurrentBag<ECDsa> _verifiers = [];
+    // one thread at a time (taken from a slot, put back after). They are never handed out. Slots, not a
+    // ConcurrentBag: the bag's Count takes every one of its locks, which made concurrent verifications
+    // with one key (a bank's profile key, a store's challenge key) queue on each other.
+    private readonly ECDsa?[] _verifiers = new ECDsa?[Math.Max(2, Environment.ProcessorCount * 2)];
 
     private PublicJwk(byte[] x, byte[] y)
     {
@@ -123,25 +125,39 @@ public sealed class PublicJwk : IEquatable<PublicJwk>
     /// <summary>Verifies a P1363 signature over a SHA-256 digest with a pooled platform key; no input checks (see <see cref="Es256"/>).</summary>
     internal bool VerifyHash(ReadOnlySpan<byte> sha256Digest, ReadOnlySpan<byte> signatureP1363)
     {
-        if (!_verifiers.TryTake(out var ecdsa))
-        {
-            ecdsa = CreateEcdsa();
-        }
-
+        var ecdsa = TakeVerifier() ?? CreateEcdsa();
         var result = ecdsa.VerifyHash(sha256Digest, signatureP1363, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        if (_verifiers.Count < Environment.ProcessorCount * 2)
-        {
-            _verifiers.Add(ecdsa);
-        }
-        else
-        {
-            ecdsa.Dispose();
-        }
-
+        ReturnVerifier(ecdsa);
         return result;
     }
 
     /// <summary>The public parameters (copies of the coordinates).</summary>
+    private ECDsa? TakeVerifier()
+    {
+        for (var i = 0; i < _verifiers.Length; i++)
+        {
+            if (Volatile.Read(ref _verifiers[i]) is not null && Interlocked.Exchange(ref _verifiers[i], null) is { } taken)
+            {
+                return taken;
+            }
+        }
+
+        return null;
+    }
+
+    private void ReturnVerifier(ECDsa ecdsa)
+    {
+        for (var i = 0; i < _verifiers.Length; i++)
+        {
+            if (Volatile.Read(ref _verifiers[i]) is null && Interlocked.CompareExchange(ref _verifiers[i], ecdsa, null) is null)
+            {
+                return;
+            }
+        }
+
+        ecdsa.Dispose();
+    }
+
     public ECParameters ToParameters() => new()
     {
         Curve = ECCurve.NamedCurves.nistP256,

@@ -1,7 +1,9 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OrleansSettlement.Protocol.Canonical;
 using OrleansSettlement.Protocol.Crypto;
+using OrleansSettlement.Protocol.Encoding;
 using OrleansSettlement.Protocol.Signing;
 
 namespace OrleansSettlement.Protocol.Messages;
@@ -31,6 +33,7 @@ public sealed class Parsed<T>
     where T : class
 {
     private string? _id;
+    private byte[]? _digest;
 
     internal Parsed(T value, JsonObject json)
     {
@@ -43,13 +46,26 @@ public sealed class Parsed<T>
     public JsonObject Json { get; }
 
     /// <summary>The base64url SHA-256 of the canonical form without <c>sig</c>: the agreement id, the challenge id.</summary>
-    public string Id => _id ??= SignedObject.ContentId(Json).Value;
+    public string Id => _id ??= Base64Url.Encode(TryDigest() ?? throw new InvalidOperationException("a parsed message has no signing input"));
 
     /// <summary>Checks the signature with the key that should have made it, for this message's purpose.</summary>
-    public ProtocolError? VerifySignature(PublicJwk key, string purpose) => SignedObject.Verify(Json, key, purpose);
+    public ProtocolError? VerifySignature(PublicJwk key, string purpose) => SignedObject.Verify(Json, key, purpose, TryDigest());
 
     /// <summary>The canonical JSON text of the whole message, signature included.</summary>
     public string ToCanonicalString() => Jcs.CanonicalizeToString(Json);
+
+    // The SHA-256 of the signing input (RFC 8785 form without "sig"), made once: the content id and every signature check
+    // of this message use it, so a message whose id is read and whose signature is checked is canonicalized and hashed
+    // once, not once per use. Like the id, it assumes Json is not changed after parsing (it never is: Json is what was read).
+    private byte[]? TryDigest()
+    {
+        if (_digest is null && SignedObject.SigningInput(Json, safeJsonChecked: true).TryGetValue(out var input, out _))
+        {
+            _digest = SHA256.HashData(input);
+        }
+
+        return _digest;
+    }
 }
 
 /// <summary>The shared steps of reading any message: object, safe JSON, purpose, signature member, no unknown members.</summary>

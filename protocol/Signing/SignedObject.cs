@@ -22,10 +22,14 @@ public static class SignedObject
     /// <c>sig</c>, after <see cref="SafeJson.Check"/>. <c>purpose</c> must be a non-empty string
     /// (<see cref="ProtocolErrorCode.MissingField"/> / <see cref="ProtocolErrorCode.InvalidField"/>).
     /// </summary>
-    public static Outcome<byte[]> SigningInput(JsonObject obj)
+    public static Outcome<byte[]> SigningInput(JsonObject obj) => SigningInput(obj, safeJsonChecked: false);
+
+    /// <summary><see cref="SigningInput(JsonObject)"/>, without checking the <see cref="SafeJson"/> rules again when
+    /// <paramref name="safeJsonChecked"/> (a message read by <see cref="Messages.MessageReader"/>, which checked them).</summary>
+    internal static Outcome<byte[]> SigningInput(JsonObject obj, bool safeJsonChecked)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var error = SafeJson.Check(obj) ?? CheckPurposeMember(obj, out _);
+        var error = (safeJsonChecked ? null : SafeJson.Check(obj)) ?? CheckPurposeMember(obj, out _);
         if (error is not null)
         {
             return Outcome<byte[]>.Fail(error);
@@ -82,7 +86,11 @@ public static class SignedObject
     /// content breaking the <see cref="SafeJson"/> rules (that rule's code); the signature does not verify
     /// (<see cref="ProtocolErrorCode.BadSignature"/>).
     /// </summary>
-    public static ProtocolError? Verify(JsonObject signed, PublicJwk key, string expectedPurpose)
+    public static ProtocolError? Verify(JsonObject signed, PublicJwk key, string expectedPurpose) => Verify(signed, key, expectedPurpose, null);
+
+    /// <summary><see cref="Verify(JsonObject, PublicJwk, string)"/> with the SHA-256 of the signing input already made (by
+    /// <see cref="Messages.Parsed{T}"/>, which makes it once per message), or null to make it here.</summary>
+    internal static ProtocolError? Verify(JsonObject signed, PublicJwk key, string expectedPurpose, byte[]? signingInputDigest)
     {
         ArgumentNullException.ThrowIfNull(signed);
         ArgumentNullException.ThrowIfNull(key);
@@ -109,18 +117,28 @@ public static class SignedObject
             return new ProtocolError(ProtocolErrorCode.MalformedSignature, $"\"{SignatureMember}\" must be strict base64url of exactly {Es256.SignatureLength} bytes (ES256, IEEE P1363 r||s)");
         }
 
-        var input = SigningInput(signed);
-        if (!input.TryGetValue(out var bytes, out var error))
+        byte[] digest;
+        if (signingInputDigest is null)
         {
-            return error;
+            var input = SigningInput(signed);
+            if (!input.TryGetValue(out var bytes, out var error))
+            {
+                return error;
+            }
+
+            digest = SHA256.HashData(bytes);
+        }
+        else
+        {
+            digest = signingInputDigest;
         }
 
-        return Es256.Verify(key, bytes, signature)
+        return Es256.VerifyDigest(key, digest, signature)
             ? null
             : new ProtocolError(ProtocolErrorCode.BadSignature, $"the signature does not verify with key {key.Thumbprint}");
     }
 
-    /// <summary>The id by hash: base64url SHA-256 of <see cref="SigningInput"/> (the canonical form without <c>sig</c>).</summary>
+    /// <summary>The id by hash: base64url SHA-256 of <see cref="SigningInput(JsonObject)"/> (the canonical form without <c>sig</c>).</summary>
     public static Outcome<string> ContentId(JsonObject obj)
     {
         var input = SigningInput(obj);

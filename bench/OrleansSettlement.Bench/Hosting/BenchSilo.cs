@@ -83,6 +83,7 @@ internal sealed class BenchSilo : IAsyncDisposable
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(outcomes);
             silo.Services.AddSingleton<IIncomingGrainCallFilter>(new CallSites(tally));
             signing.AddTo(silo.Services);
+            silo.Services.AddSingleton<IOutgoingGrainCallFilter>(new SlowCalls());
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);

@@ -17,12 +17,12 @@ internal sealed class CountingGrainStorage(IGrainStorage inner, IGrainStorageSer
     public static bool MeasureSizes { get; set; }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+        SlowOperations.TimeAsync("state read", () => inner.ReadStateAsync(stateName, grainId, grainState));
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
-        await inner.WriteStateAsync(stateName, grainId, grainState).ConfigureAwait(false);
+        await SlowOperations.TimeAsync("state write", () => inner.WriteStateAsync(stateName, grainId, grainState)).ConfigureAwait(false);
         var type = grainId.Type.ToString() ?? "(unknown)";
         tally.Write(type, CallSites.Current);
         if (MeasureSizes)

@@ -12,23 +12,23 @@ internal sealed class CountingReminderTable(IReminderTable inner, WriteTally tal
 
     public Task StopAsync(CancellationToken cancellationToken = default) => inner.StopAsync(cancellationToken);
 
-    public Task<ReminderTableData> ReadRows(GrainId grainId) => inner.ReadRows(grainId);
+    public Task<ReminderTableData> ReadRows(GrainId grainId) => SlowOperations.TimeAsync("reminders read grain", () => inner.ReadRows(grainId));
 
-    public Task<ReminderTableData> ReadRows(uint begin, uint end) => inner.ReadRows(begin, end);
+    public Task<ReminderTableData> ReadRows(uint begin, uint end) => SlowOperations.TimeAsync("reminders read range", () => inner.ReadRows(begin, end));
 
-    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => inner.ReadRow(grainId, reminderName);
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => SlowOperations.TimeAsync("reminders read row", () => inner.ReadRow(grainId, reminderName));
 
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var etag = await inner.UpsertRow(entry).ConfigureAwait(false);
+        var etag = await SlowOperations.TimeAsync("reminders upsert", () => inner.UpsertRow(entry)).ConfigureAwait(false);
         tally.Write(Kind, $"{entry.GrainId.Type} register");
         return etag;
     }
 
     public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
     {
-        var removed = await inner.RemoveRow(grainId, reminderName, eTag).ConfigureAwait(false);
+        var removed = await SlowOperations.TimeAsync("reminders remove", () => inner.RemoveRow(grainId, reminderName, eTag)).ConfigureAwait(false);
         tally.Write(Kind, $"{grainId.Type} unregister");
         return removed;
     }

@@ -9,8 +9,14 @@ using OrleansSettlement.Protocol.Signing;
 
 namespace OrleansSettlement.Bench.Load;
 
-/// <summary>What one checkout of the load did: how it ended and its S2-to-S10 latency.</summary>
-internal sealed record CheckoutSample(int Index, CheckoutEnd? End, double LatencyMs, string? Failure, long EndedAt);
+/// <summary>What one checkout of the load did: how it ended and its S2-to-S10 latency (and, on the grain path, its id and
+/// when S2 was submitted, for <see cref="Measure.TailProbe"/>).</summary>
+internal sealed record CheckoutSample(int Index, CheckoutEnd? End, double LatencyMs, string? Failure, long EndedAt)
+{
+    public string? CheckoutId { get; init; }
+
+    public DateTime SubmittedUtc { get; init; }
+}
 
 /// <summary>
 /// Drives one group checkout through the grains as the store's and the payers' apps do (the grain path: the calls the
@@ -58,6 +64,7 @@ internal sealed class CheckoutDriver(BenchWorld world, OutcomeSignal outcomes, T
             // S2: the leader's app reads its mailbox and submits the bundle with its own contribution.
             var received = await leaderWallet.GetContributions(agreement.Id).ConfigureAwait(false);
             var own = await ContributionAsync(payers[leader], leader, agreement, notes[leader]).ConfigureAwait(false);
+            var submittedUtc = DateTime.UtcNow;
             var submitted = Stopwatch.GetTimestamp();
             Ok(await checkout.SubmitBundle(payers[leader].Wallet, [.. received.Where(c => c.Wallet != payers[leader].Wallet), own]).ConfigureAwait(false), "S2");
 
@@ -73,7 +80,11 @@ internal sealed class CheckoutDriver(BenchWorld world, OutcomeSignal outcomes, T
 
             var end = await ended.WaitAsync(outcomeTimeout).ConfigureAwait(false);
             var now = Stopwatch.GetTimestamp();
-            return new CheckoutSample(index, end, Stopwatch.GetElapsedTime(submitted, now).TotalMilliseconds, null, now);
+            return new CheckoutSample(index, end, Stopwatch.GetElapsedTime(submitted, now).TotalMilliseconds, null, now)
+            {
+                CheckoutId = checkoutId,
+                SubmittedUtc = submittedUtc,
+            };
         }
         catch (TimeoutException)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Protocol.Diagnostics;
 using OrleansSettlement.Silo.Diagnostics;
@@ -36,7 +37,8 @@ internal sealed class BenchCounters : IDisposable
 
     private readonly MeterListener _meters = new();
     private readonly ActivityListener _activities;
-    private readonly ConcurrentDictionary<string, long> _totals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _totals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _callKeys = new(StringComparer.Ordinal);
 
     public BenchCounters()
     {
@@ -64,7 +66,7 @@ internal sealed class BenchCounters : IDisposable
         ActivitySource.AddActivityListener(_activities);
     }
 
-    public IReadOnlyDictionary<string, long> Snapshot() => new Dictionary<string, long>(_totals, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> Snapshot() => _totals.ToDictionary(kv => kv.Key, kv => Interlocked.Read(ref kv.Value.Value), StringComparer.Ordinal);
 
     public void Dispose()
     {
@@ -102,7 +104,7 @@ internal sealed class BenchCounters : IDisposable
                 break;
             case "osettle.grain.calls":
                 Add(GrainCalls, value);
-                Add(GrainCallPrefix + Tag(tags, "interface"), value);
+                Add(_callKeys.GetOrAdd(Tag(tags, "interface"), static name => GrainCallPrefix + name), value);
                 break;
             case "osettle.storage.writes":
                 var table = Tag(tags, "table");
@@ -133,5 +135,5 @@ internal sealed class BenchCounters : IDisposable
         return "";
     }
 
-    private void Add(string key, long value) => _totals.AddOrUpdate(key, value, (_, n) => n + value);
+    private void Add(string key, long value) => Interlocked.Add(ref _totals.GetOrAdd(key, static _ => new StrongBox<long>()).Value, value);
 }

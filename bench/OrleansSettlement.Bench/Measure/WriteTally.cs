@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace OrleansSettlement.Bench.Measure;
 
@@ -11,7 +12,7 @@ internal sealed class WriteTally
     private readonly ConcurrentDictionary<string, long> _writes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _largest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _sites = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _calls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _calls = new(StringComparer.Ordinal);
 
     /// <summary>One durable write of <paramref name="kind"/> (a grain type, or reminders), made in the grain method <paramref name="site"/>.</summary>
     public void Write(string kind, string site)
@@ -21,11 +22,11 @@ internal sealed class WriteTally
     }
 
     /// <summary>One call received by the grain method <paramref name="site"/>.</summary>
-    public void Call(string site) => _calls.AddOrUpdate(site, 1, (_, n) => n + 1);
+    public void Call(string site) => Interlocked.Increment(ref _calls.GetOrAdd(site, static _ => new StrongBox<long>()).Value);
 
     public Dictionary<string, long> Sites() => new(_sites, StringComparer.Ordinal);
 
-    public Dictionary<string, long> Calls() => new(_calls, StringComparer.Ordinal);
+    public Dictionary<string, long> Calls() => _calls.ToDictionary(kv => kv.Key, kv => Interlocked.Read(ref kv.Value.Value), StringComparer.Ordinal);
 
     public void Size(string kind, long bytes) => _largest.AddOrUpdate(kind, bytes, (_, n) => Math.Max(n, bytes));
 

@@ -42,7 +42,69 @@ public sealed record PhaseReport(
     double P99Ms,
     double MaxMs,
     CostReport Costs,
-    IReadOnlyList<string> Failures);
+    IReadOnlyList<string> Failures)
+{
+    /// <summary>The bench process's CPU time (silo, simulated apps and the bench itself, every thread) per checkout of
+    /// the phase, from its start to the end of its drain: unlike checkouts/s, it barely moves with other processes' load.</summary>
+    public double CpuMsPerCheckout { get; init; }
+
+    /// <summary>Where the slowest checkouts spent their time (only with <c>--tail</c>).</summary>
+    public TailReport? Tail { get; init; }
+}
+
+/// <summary>
+/// Where the slowest <see cref="SlowCount"/> settled checkouts of a phase (those at or above <see cref="SlowFromMs"/>)
+/// spent their S2-to-S10 time, beside the same figures for all of them, and the GC pauses of the phase
+/// (<c>settle bench --tail</c>). <see cref="Examples"/> are the slowest checkouts' step timelines: <c>step/where@start+duration</c>
+/// in ms from the leader's submit.
+/// </summary>
+public sealed record TailReport(
+    int Checkouts,
+    int SlowCount,
+    double SlowFromMs,
+    TailProfile Slowest,
+    TailProfile All,
+    int GcPauses,
+    double GcPauseTotalMs,
+    double GcPauseMaxMs,
+    IReadOnlyDictionary<string, int> GcPausesByGeneration,
+    IReadOnlyList<string> Examples)
+{
+    /// <summary>How many of the slowest checkouts had a GC pause inside their S2-to-S10 time.</summary>
+    public int SlowOverlappingGc { get; init; }
+
+    /// <summary>How many of all the settled checkouts had a GC pause inside their S2-to-S10 time.</summary>
+    public int AllOverlappingGc { get; init; }
+
+    /// <summary>Managed bytes allocated in the whole process (silo and simulated apps) per checkout of the phase, in MB.</summary>
+    public double AllocatedMbPerCheckout { get; init; }
+
+    /// <summary>The managed heap after the last GC, in MB.</summary>
+    public double HeapMb { get; init; }
+
+    /// <summary>The types allocated most in the phase, as shares of the runtime's allocation samples.</summary>
+    public IReadOnlyList<string> TopAllocations { get; init; } = [];
+
+    /// <summary>Grain-state and reminder-table operations of the phase that took 10 ms or more, by kind.</summary>
+    public IReadOnlyList<string> SlowStorageOperations { get; init; } = [];
+
+    /// <summary>The longest GC pauses of the phase.</summary>
+    public IReadOnlyList<string> Pauses { get; init; } = [];
+}
+
+/// <summary>
+/// Mean figures over a set of checkouts: the latency; the time each step ran (the union of its spans, wherever it ran;
+/// nested steps count in both); the time no step of the checkout ran anywhere (waiting in a queue, for a timer, for the
+/// apps) and the longest such wait, with how often it came before each step; retry ticks; GC pauses inside the checkout.
+/// </summary>
+public sealed record TailProfile(
+    double LatencyMs,
+    IReadOnlyDictionary<string, double> StepMs,
+    double IdleMs,
+    double LongestWaitMs,
+    IReadOnlyDictionary<string, int> LongestWaitBefore,
+    double RetryTicks,
+    double GcOverlapMs);
 
 /// <summary>
 /// One storage mode: the headline figures (throughput from the saturating phase, latencies from the half-peak phase,
@@ -67,7 +129,21 @@ public sealed record ModeReport(
     double RawWritesPerSecond,
     int RawWriteConcurrency,
     IReadOnlyDictionary<string, double> WritesByGrain,
-    IReadOnlyList<PhaseReport> Phases);
+    IReadOnlyList<PhaseReport> Phases)
+{
+    /// <summary>The process CPU time of one ES256 verification, measured with the verifications per second.</summary>
+    public double VerificationCpuMicroseconds { get; init; }
+
+    /// <summary>The saturating phase's <see cref="PhaseReport.CpuMsPerCheckout"/>.</summary>
+    public double CpuMsPerCheckout { get; init; }
+
+    /// <summary>
+    /// The share of a checkout's CPU time that its verifications take: verifications per checkout × <see
+    /// cref="VerificationCpuMicroseconds"/> ÷ <see cref="CpuMsPerCheckout"/>. The crypto ratio reaches it when the bench
+    /// has the cores to itself; on a shared machine it is the steadier of the two.
+    /// </summary>
+    public double CryptoCpuShare { get; init; }
+}
 
 /// <summary>The hot-grain comparison: the same offered load (the one that saturates 8 stores at 4 banks) on 8 stores at
 /// 4 banks and on 1 store whose payers all bank at its one bank.</summary>

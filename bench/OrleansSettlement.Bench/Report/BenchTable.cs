@@ -33,6 +33,8 @@ internal static class BenchTable
             Row("ES256 verifications/s (all cores)", m => BenchCommand.Number(m.VerificationsPerSecond, "0"));
             Row("raw grain-state writes/s", m => $"{BenchCommand.Number(m.RawWritesPerSecond, "0")} @{m.RawWriteConcurrency}");
             Row("crypto ratio", m => BenchCommand.Number(m.CryptoRatio, "0.000"));
+            Row("CPU ms / checkout (process)", m => BenchCommand.Number(m.CpuMsPerCheckout, "0.00"));
+            Row("crypto share of that CPU", m => BenchCommand.Number(m.CryptoCpuShare, "0.000"));
             Row("storage ratio", m => BenchCommand.Number(m.StorageRatio, "0.000"));
             console.Write(headline);
 

@@ -481,14 +481,14 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     // ---- lookups ---------------------------------------------------------------------------------------------
 
-    Task<InstitutionProfile?> IBankPartLookups.InstitutionAsync(string institution) => Directory().GetInstitution(institution);
+    Task<InstitutionProfile?> IBankPartLookups.InstitutionAsync(string institution) =>
+        SiloProfiles.Of(GrainFactory).InstitutionAsync(GrainFactory, institution, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
 
-    Task<StoreProfile?> IBankPartLookups.StoreAsync(string store) => Directory().GetStore(store);
+    Task<StoreProfile?> IBankPartLookups.StoreAsync(string store) =>
+        SiloProfiles.Of(GrainFactory).StoreAsync(GrainFactory, store, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
 
     Task<AccountView?> IBankPartLookups.AccountAsync(string institution, string account) =>
-        GrainFactory.GetGrain<IAccountGrain>(GrainKeys.Account(institution, account)).Get();
-
-    private IBankDirectoryGrain Directory() => GrainFactory.GetGrain<IBankDirectoryGrain>(IBankDirectoryGrain.Key);
+        SiloProfiles.Of(GrainFactory).AccountAsync(GrainFactory, institution, account, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
 
     private IInstitutionSignerGrain Signer() => GrainFactory.GetGrain<IInstitutionSignerGrain>(Institution);
 

@@ -5,8 +5,9 @@ namespace OrleansSettlement.Grains.Banking;
 
 /// <summary>
 /// Public profiles as the bank grains read them (institutions' published keys, stores' challenge keys), cached for
-/// <see cref="BankingOptions.ProfileCacheLifetime"/> in each worker activation, so that S8 and S10 on many agreements do
-/// not all queue at one institution or store grain. A stateless worker: its activations are local to each silo.
+/// <see cref="BankingOptions.ProfileCacheLifetime"/> in each worker activation, so that many callers do not all queue at
+/// one institution or store grain (the account grain's withdrawals; the bank parts' S8 and S10 read
+/// <see cref="SiloProfiles"/> instead, without a call). A stateless worker: its activations are local to each silo.
 /// Key: <see cref="Key"/>. Absent profiles are not cached (a profile created a moment later is seen at once).
 /// </summary>
 [Alias("osettle.banking.IBankDirectoryGrain")]

@@ -15,7 +15,7 @@ namespace OrleansSettlement.Service.Tests.Banking;
 /// The whole service (Azurite, one silo wired by <see cref="SiloConfiguration"/>, the API on Kestrel) with
 /// <c>Banking:ProfileCacheLifetime</c> = 0, so a rotation or revocation is seen by the next S8 and by the signing worker
 /// at once: the key tests are deterministic. (A checkout's institution directory keeps profiles for 1 min per checkout
-/// activation; every test uses new checkouts, so it reads fresh profiles.) Subclasses add configuration (the Key Vault
+/// activation, starting from one at most 5 s old; every test uses a new bank and new checkouts.) Subclasses add configuration (the Key Vault
 /// signer tests point a bank at a local fake vault).
 /// </summary>
 public class SigningServiceFixture : IAsyncLifetime
