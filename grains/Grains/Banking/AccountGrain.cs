@@ -27,12 +27,14 @@ namespace OrleansSettlement.Grains.Banking;
 /// money debited always becomes notes and a retry never mints twice.
 /// </para>
 /// <para>Credits (S10) are remembered by agreement id in a ring (ADR 0013): an id is dropped only when the ring holds more
-/// than <see cref="MaxRememberedCredits"/> (256) ids and it is older than <see cref="CreditMemory"/> (1 hour), so the
-/// ring holds the last 256 credits or the last hour's, whichever is more. The hour outlives every retry of a credit: a
-/// payee bank runs its S10 again only until the settlement grain has recorded its acknowledgement, which it does at
-/// completion (seconds after the commit) or, while another bank is late, at its next reminder tick (one minute); a
-/// reactivated settlement grain sends the decision again only to banks whose acknowledgement it has not recorded; and a
-/// late copy of a call lives at most Orleans' response timeout (30 s). So a retried credit is never applied twice.</para>
+/// than <see cref="MaxRememberedCredits"/> (256) ids and it is older than <see cref="CreditMemory"/> (10 minutes), so the
+/// ring holds the last 256 credits or the last 10 minutes', whichever is more. Ten minutes outlive every retry of a
+/// credit: a payee bank runs its S10 again only until the settlement grain has recorded its acknowledgement, which it
+/// does at completion (seconds after the commit) or, while another bank is late, at its next reminder tick (one minute,
+/// so ten ticks fit); a reactivated settlement grain sends the decision again only to banks whose acknowledgement it has
+/// not recorded; and a late copy of a call lives at most Orleans' response timeout (30 s). So a retried credit is never
+/// applied twice. The memory is a time, not a count, so the ring grows with a store's rate: about 71 bytes per credit,
+/// 64 KB at about 1.5 credits/s sustained (docs/performance.md, "Bounded state").</para>
 /// </remarks>
 public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 {
@@ -42,7 +44,7 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
     public const int MaxNotesPerWithdrawal = 64;
     public static readonly TimeSpan OperationMemory = TimeSpan.FromDays(7);
     public const int MaxRememberedCredits = 256;
-    public static readonly TimeSpan CreditMemory = TimeSpan.FromHours(1);
+    public static readonly TimeSpan CreditMemory = TimeSpan.FromMinutes(10);
 
     private const string RetryReminder = "withdraw-retry";
 
