@@ -128,18 +128,11 @@ public sealed class PostRequest : IDisposable
     public async Task<ApiAnswer> RunOnceAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var method = Http.Request.Method;
-        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
-        var requestHash = IdempotencyKeys.RequestHash(method, route, Body);
-        var record = _grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey));
+        var (record, requestHash) = IdempotencyRecord();
         var ticket = await record.Begin(requestHash).ConfigureAwait(false);
-        switch (ticket.Status)
+        if (Settled(ticket) is { } settled)
         {
-            case IdempotencyStatus.KeyReused:
-                return KeyReused();
-            case IdempotencyStatus.Answered:
-                Replayed = true;
-                return FromStored(ticket.Answer!);
+            return settled;
         }
 
         var answer = await operation(ticket).ConfigureAwait(false);
@@ -149,14 +142,7 @@ public sealed class PostRequest : IDisposable
         }
 
         var stored = await record.Complete(requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
-        if (!string.Equals(stored.Body, answer.Body, StringComparison.Ordinal) || stored.StatusCode != answer.StatusCode)
-        {
-            // A concurrent attempt with the same key answered first: every attempt sends that answer.
-            Replayed = true;
-            return FromStored(stored);
-        }
-
-        return answer;
+        return FirstAnswer(answer, stored);
     }
 
     /// <summary>
@@ -169,18 +155,11 @@ public sealed class PostRequest : IDisposable
     public async Task<ApiAnswer> RunByContentAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var method = Http.Request.Method;
-        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
-        var requestHash = IdempotencyKeys.RequestHash(method, route, Body);
-        var record = _grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey));
+        var (record, requestHash) = IdempotencyRecord();
         var ticket = await record.Check(requestHash).ConfigureAwait(false);
-        switch (ticket.Status)
+        if (Settled(ticket) is { } settled)
         {
-            case IdempotencyStatus.KeyReused:
-                return KeyReused();
-            case IdempotencyStatus.Answered:
-                Replayed = true;
-                return FromStored(ticket.Answer!);
+            return settled;
         }
 
         ApiAnswer answer;
@@ -206,15 +185,7 @@ public sealed class PostRequest : IDisposable
             return KeyReused();
         }
 
-        var stored = recorded.Answer!;
-        if (!string.Equals(stored.Body, answer.Body, StringComparison.Ordinal) || stored.StatusCode != answer.StatusCode)
-        {
-            // A concurrent attempt with the same key answered first: every attempt sends that answer.
-            Replayed = true;
-            return FromStored(stored);
-        }
-
-        return answer;
+        return FirstAnswer(answer, recorded.Answer!);
     }
 
     public void Dispose()
@@ -223,6 +194,42 @@ public sealed class PostRequest : IDisposable
         {
             json.Value.Dispose();
         }
+    }
+
+    /// <summary>This request's idempotency record (by caller, method, route and key) and the hash of its content.</summary>
+    private (IIdempotencyGrain Record, string RequestHash) IdempotencyRecord()
+    {
+        var method = Http.Request.Method;
+        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
+        return (_grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey)), IdempotencyKeys.RequestHash(method, route, Body));
+    }
+
+    /// <summary>The answer a record already settles: the key used for another request, or the stored answer (a replay).</summary>
+    private ApiAnswer? Settled(IdempotencyTicket ticket)
+    {
+        switch (ticket.Status)
+        {
+            case IdempotencyStatus.KeyReused:
+                return KeyReused();
+            case IdempotencyStatus.Answered:
+                Replayed = true;
+                return FromStored(ticket.Answer!);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The answer the record kept: this one, or that of a concurrent attempt with the same key which answered
+    /// first (then every attempt sends that answer).</summary>
+    private ApiAnswer FirstAnswer(ApiAnswer answer, IdempotentAnswer stored)
+    {
+        if (string.Equals(stored.Body, answer.Body, StringComparison.Ordinal) && stored.StatusCode == answer.StatusCode)
+        {
+            return answer;
+        }
+
+        Replayed = true;
+        return FromStored(stored);
     }
 
     private ApiAnswer KeyReused() =>

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
-using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Checkout;
 using OrleansSettlement.Service.Tests.Kit;
@@ -26,20 +24,18 @@ public sealed class StaleActivationTests(SettlementFixture fixture) : IDisposabl
         var checkout = await world.OpenCheckout(_kit);
         var agreement = await checkout.Propose(world.Alice, world.Shares);
         var leader = _kit.Wallet(world.Alice);
-        var storage = fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
-        var row = new GrainState<WalletState>();
-        await storage.ReadStateAsync("wallet", leader.GetGrainId(), row);
+        var row = await fixture.ReadRowAsync<WalletState>("wallet", leader);
         var led = Assert.Single(row.State!.Leading, l => l.AgreementId == agreement.Id);
 
         // A fresh activation reads the row without the agreement (as a second activation made before the Lead would).
         row.State!.Leading.Remove(led);
-        await storage.WriteStateAsync("wallet", leader.GetGrainId(), row);
+        await fixture.WriteRowAsync("wallet", leader, row);
         await leader.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         Assert.NotNull(await leader.GetProfile());
 
         // Another activation's Lead writes the agreement back: the row has it, this activation's memory does not.
         row.State!.Leading.Add(led);
-        await storage.WriteStateAsync("wallet", leader.GetGrainId(), row);
+        await fixture.WriteRowAsync("wallet", leader, row);
 
         var reply = await leader.ReceiveContribution(await checkout.Contribution(world.Bob));
 
@@ -54,11 +50,9 @@ public sealed class StaleActivationTests(SettlementFixture fixture) : IDisposabl
         var checkout = await world.OpenCheckout(_kit);
         var agreement = await checkout.Propose(world.Alice, world.Shares);
         var leader = _kit.Wallet(world.Alice);
-        var storage = fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
-        var row = new GrainState<WalletState>();
-        await storage.ReadStateAsync("wallet", leader.GetGrainId(), row);
+        var row = await fixture.ReadRowAsync<WalletState>("wallet", leader);
         row.State!.Leading.RemoveAll(l => l.AgreementId == agreement.Id);
-        await storage.WriteStateAsync("wallet", leader.GetGrainId(), row);
+        await fixture.WriteRowAsync("wallet", leader, row);
         await leader.Cast<IGrainManagementExtension>().DeactivateOnIdle();
 
         var reply = await leader.ReceiveContribution(await checkout.Contribution(world.Bob));
@@ -77,20 +71,18 @@ public sealed class StaleActivationTests(SettlementFixture fixture) : IDisposabl
         await checkout.SendToLeader();
         var bundle = await checkout.LeaderBundle();
         var grain = fixture.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(world.Store.Id, checkout.CheckoutId));
-        var storage = fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
-        var row = new GrainState<CheckoutState>();
-        await storage.ReadStateAsync("checkout", grain.GetGrainId(), row);
+        var row = await fixture.ReadRowAsync<CheckoutState>("checkout", grain);
         var proposed = (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage);
 
         // A fresh activation reads the checkout as it was before the proposal.
         (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage) = (null, null, CheckoutStage.Open);
-        await storage.WriteStateAsync("checkout", grain.GetGrainId(), row);
+        await fixture.WriteRowAsync("checkout", grain, row);
         await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         Assert.Equal(CheckoutStage.Open, (await grain.Get())!.Stage);
 
         // The proposal is written again, as another activation wrote it: this activation still thinks "open".
         (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage) = proposed;
-        await storage.WriteStateAsync("checkout", grain.GetGrainId(), row);
+        await fixture.WriteRowAsync("checkout", grain, row);
 
         var reply = await checkout.SubmitBundle(bundle);
 

@@ -92,11 +92,5 @@ public sealed class WalletWritesTests(SettlementFixture fixture) : IDisposable
 
     public void Dispose() => _kit.Dispose();
 
-    private async Task<GrainState<WalletState>> Row(IWalletGrain wallet)
-    {
-        var storage = fixture.SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
-        var row = new GrainState<WalletState>();
-        await storage.ReadStateAsync("wallet", wallet.GetGrainId(), row);
-        return row;
-    }
+    private Task<GrainState<WalletState>> Row(IWalletGrain wallet) => fixture.ReadRowAsync<WalletState>("wallet", wallet);
 }

@@ -36,6 +36,24 @@ public sealed class SettlementFixture : IAsyncLifetime
     /// <summary>The silo's services (its grain storage provider, to read and write rows behind an activation's back).</summary>
     public IServiceProvider SiloServices => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services;
 
+    private IGrainStorage GrainStorage => SiloServices.GetRequiredKeyedService<IGrainStorage>(Contracts.StorageNames.GrainState);
+
+    /// <summary>Reads a grain's stored row through the silo's own grain storage provider (behind any activation's back).</summary>
+    public async Task<GrainState<T>> ReadRowAsync<T>(string stateName, IAddressable grain)
+    {
+        ArgumentNullException.ThrowIfNull(grain);
+        var row = new GrainState<T>();
+        await GrainStorage.ReadStateAsync(stateName, grain.GetGrainId(), row).ConfigureAwait(false);
+        return row;
+    }
+
+    /// <summary>Writes a grain's row as another activation would (the row's ETag must be the stored one).</summary>
+    public Task WriteRowAsync<T>(string stateName, IAddressable grain, GrainState<T> row)
+    {
+        ArgumentNullException.ThrowIfNull(grain);
+        return GrainStorage.WriteStateAsync(stateName, grain.GetGrainId(), row);
+    }
+
     /// <summary>The Azurite connection string (for reading stored rows directly).</summary>
     public string StorageConnectionString => (_azurite ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString;
 
