@@ -61,8 +61,17 @@ public sealed class WriteAndReloadFailureTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find());
-        _silo = TestSilo.Build(_azurite.ConnectionString, "reload-" + Guid.NewGuid().ToString("N")[..12], configure: silo => FailingStorage.Replace(silo.Services, StorageNames.GrainState, _failures));
-        await _silo.StartAsync();
+        try
+        {
+            _silo = TestSilo.Build(_azurite.ConnectionString, "reload-" + Guid.NewGuid().ToString("N")[..12], configure: silo => FailingStorage.Replace(silo.Services, StorageNames.GrainState, _failures));
+            await _silo.StartAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a class whose initialization failed: stop Azurite here, or it outlives the run.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
