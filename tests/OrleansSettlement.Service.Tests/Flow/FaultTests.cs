@@ -1,11 +1,14 @@
 using OrleansSettlement.Contracts;
+using OrleansSettlement.Grains.Checkout;
+using OrleansSettlement.Service.Tests.Banking;
 using OrleansSettlement.Service.Tests.Kit;
 
 namespace OrleansSettlement.Service.Tests.Flow;
 
 /// <summary>
-/// Faults between S7 and S10: an institution unreachable for a while, and the silo stopped and started again on the
-/// same storage. The outcome waits, then completes; nothing is lost or done twice; every invariant holds afterwards.
+/// Faults between S7 and S10: an institution unreachable for a while (before its vote, or late to settle after the
+/// COMMIT: the settlement grain's reminder tick then records the others' acknowledgements, ADR 0013), and the silo
+/// stopped and started again on the same storage. The outcome waits, then completes; nothing is lost or done twice; every invariant holds afterwards.
 /// </summary>
 [Collection(FlowCollection.Name)]
 public sealed class FaultTests(FlowFixture fixture) : IAsyncLifetime
@@ -132,4 +135,40 @@ public sealed class FaultTests(FlowFixture fixture) : IAsyncLifetime
             async () => (await _kit.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(store, checkoutId)).Get())!,
             view => view.Stage == stage,
             FlowTimeout);
+
+    [Fact]
+    public async Task BankLateToSettle_AReminderTickRecordsTheOthersAcknowledgements_ThenTheLateBankSettles()
+    {
+        var world = await ThreePayers.Create(_kit);
+        var checkout = await world.OpenCheckout(_kit);
+        await checkout.RunToChallenges(world.Alice, world.Shares);
+
+        // Bank A votes early, then its Decide is blocked; bank B's late vote completes the commit (the last voter learns
+        // the decision in the reply to its vote, so A must not be last).
+        fixture.Faults.Block(world.BankB, nameof(IBankAgreementGrain.Verify));
+        await checkout.AnswerAll();
+        var partA = _kit.Grains.GetGrain<IBankAgreementGrain>(GrainKeys.BankAgreement(world.BankA, checkout.AgreementId));
+        await SettlementKit.Eventually(() => partA.Get(), p => p.Stage == BankPartStage.VotedValid, FlowTimeout);
+        fixture.Faults.Block(world.BankA, nameof(IBankAgreementGrain.Decide));
+        fixture.Faults.Unblock(world.BankB, nameof(IBankAgreementGrain.Verify));
+
+        var settlement = _kit.Settlement(checkout.AgreementId);
+        var heard = await SettlementKit.Eventually(settlement.Get, s => s?.Acknowledgements.Count == 2, FlowTimeout);
+        Assert.DoesNotContain(world.BankA, heard!.Acknowledgements.Select(a => a.Institution));
+        Assert.Empty(Stored(await StoredRows.ReadAsync(fixture.StorageConnectionString), checkout.AgreementId).Acknowledgements);
+
+        // The reminder's tick (called here rather than waited for: its period is a minute).
+        await settlement.AsReference<IRemindable>().ReceiveReminder("settlement", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+
+        var recorded = Stored(await StoredRows.ReadAsync(fixture.StorageConnectionString), checkout.AgreementId);
+        Assert.Equal(SettlementStage.Committed, recorded.Stage);
+        Assert.Equal(heard.Acknowledgements.Select(a => a.Institution), recorded.Acknowledgements.Select(a => a.Institution));
+
+        fixture.Faults.Unblock(world.BankA, nameof(IBankAgreementGrain.Decide));
+        await checkout.WaitForStage(CheckoutStage.Settled, FlowTimeout);
+        Assert.Equal(3, Stored(await StoredRows.ReadAsync(fixture.StorageConnectionString), checkout.AgreementId).Acknowledgements.Count);
+    }
+
+    private SettlementState Stored(IEnumerable<Azure.Data.Tables.TableEntity> rows, string agreementId) =>
+        StoredRows.Single<SettlementState>(fixture.StorageSerializer, rows, agreementId);
 }
