@@ -37,25 +37,12 @@ public sealed class CostPerCheckoutTests(ApiFixture api, ITestOutputHelper outpu
 
         using var counters = new Counters();
         var checkout = await store.Session.OpenCheckoutAsync("order-cost", "EUR", 12_000, TimeSpan.FromMinutes(10), SettlementIds.ItemsHash("3 coffees"));
-        var agreement = (await alice.Wallet.ProposeAgreementAsync(store.Name, checkout.CheckoutId,
-        [
-            new(alice.Key.PublicKey.ToJson(), bankA.Name, 4_000),
-            new(bob.Key.PublicKey.ToJson(), bankB.Name, 3_000),
-            new(carol.Key.PublicKey.ToJson(), bankA.Name, 5_000),
-        ])).Agreement!;
-        foreach (var (payer, notes) in new[] { (bob, bobNotes), (carol, carolNotes) })
-        {
-            await payer.Wallet.SendContributionAsync(alice.WalletId, await payer.Wallet.ContributionAsync(agreement, notes));
-        }
-
-        var agreementId = Protocol.Messages.Agreement.Parse(agreement).Value.Id;
-        var bundle = (await alice.Wallet.GetContributionsAsync(agreementId)).Contributions.Append(await alice.Wallet.ContributionAsync(agreement, aliceNotes)).ToList();
-        await alice.Wallet.SubmitBundleAsync(store.Name, checkout.CheckoutId, bundle);
-        foreach (var (payer, notes) in new[] { (alice, aliceNotes), (bob, bobNotes), (carol, carolNotes) })
-        {
-            var challenge = Assert.Single((await payer.Wallet.GetChallengesAsync()).Challenges, c => c.CheckoutId == checkout.CheckoutId);
-            await payer.Wallet.AnswerChallengeAsync(challenge, notes);
-        }
+        await GroupCheckoutDrive.PayAsync(
+            store,
+            checkout.CheckoutId,
+            new ApiShare(alice, bankA.Name, 4_000, aliceNotes),
+            new ApiShare(bob, bankB.Name, 3_000, bobNotes),
+            new ApiShare(carol, bankA.Name, 5_000, carolNotes));
 
         var settled = await store.Session.WaitForOutcomeAsync(checkout.CheckoutId, TimeSpan.FromSeconds(30));
         Assert.Equal(CheckoutStages.Settled, settled.Stage);

@@ -116,25 +116,12 @@ public sealed class DemoCheckout(string store, string checkoutId, CheckoutInfo o
 
         beforeCheckout();
         var checkout = await store.Session.OpenCheckoutAsync("order-" + Guid.NewGuid().ToString("N")[..8], SigningParties.Currency, 12_000, TimeSpan.FromMinutes(10), SettlementIds.ItemsHash("3 coffees"));
-        var agreement = (await alice.Wallet.ProposeAgreementAsync(store.Name, checkout.CheckoutId,
-        [
-            new(alice.Key.PublicKey.ToJson(), vaultBank.Name, 4_000),
-            new(bob.Key.PublicKey.ToJson(), localBank.Name, 3_000),
-            new(carol.Key.PublicKey.ToJson(), vaultBank.Name, 5_000),
-        ])).Agreement!;
-        foreach (var (payer, notes) in new[] { (bob, bobNotes), (carol, carolNotes) })
-        {
-            await payer.Wallet.SendContributionAsync(alice.WalletId, await payer.Wallet.ContributionAsync(agreement, notes));
-        }
-
-        var agreementId = Protocol.Messages.Agreement.Parse(agreement).Value.Id;
-        var bundle = (await alice.Wallet.GetContributionsAsync(agreementId)).Contributions.Append(await alice.Wallet.ContributionAsync(agreement, aliceNotes)).ToList();
-        await alice.Wallet.SubmitBundleAsync(store.Name, checkout.CheckoutId, bundle);
-        foreach (var (payer, notes) in new[] { (alice, aliceNotes), (bob, bobNotes), (carol, carolNotes) })
-        {
-            var challenge = Assert.Single((await payer.Wallet.GetChallengesAsync()).Challenges, c => c.CheckoutId == checkout.CheckoutId);
-            await payer.Wallet.AnswerChallengeAsync(challenge, notes);
-        }
+        await GroupCheckoutDrive.PayAsync(
+            store,
+            checkout.CheckoutId,
+            new ApiShare(alice, vaultBank.Name, 4_000, aliceNotes),
+            new ApiShare(bob, localBank.Name, 3_000, bobNotes),
+            new ApiShare(carol, vaultBank.Name, 5_000, carolNotes));
 
         var outcome = await store.Session.WaitForOutcomeAsync(checkout.CheckoutId, TimeSpan.FromSeconds(60));
         Assert.True(outcome.Stage == CheckoutStages.Settled, $"{outcome.Stage}: {outcome.AbortReason?.Code} {outcome.AbortReason?.Detail}");
