@@ -16,11 +16,16 @@ namespace OrleansSettlement.Chaos.Invariants;
 /// scenario's rows: <see cref="StoredState.ReadAsync(string, IEnumerable{string})"/>) and at the end of a run (on all).
 /// </summary>
 /// <remarks>
+/// A note is spent when its row says spent, or says held by an agreement whose settlement row holds COMMIT (ADR 0019: a
+/// note is spent by its hold; the commit writes nothing at the note). Every other note is unspent: outstanding, or held
+/// by an agreement not (yet) committed.
 /// 1. Conservation: per currency, the sum of account balances and unspent notes (held ones included) equals deposits
 ///    minus withdrawals at the edge; interbank positions net to zero; and per institution, its liabilities minus its
 ///    edge money equal its net interbank position.
 /// 2. No note is spent twice or held by two agreements: each note row has one state and one agreement, each spent note
-///    is listed by exactly one settling bank part of its issuer, and no settling bank parts share a serial.
+///    is listed by exactly one settling bank part of its issuer (that of the agreement the row names), every serial a
+///    settling bank part lists is spent by its agreement (never outstanding again, nor held by another), and no settling
+///    bank parts share a serial; a note still held by an aborted agreement is a violation (the abort releases it).
 /// 3. All or nothing: a committed agreement is settled at every institution (every planned change note issued, the payee
 ///    account credited exactly the total, each payer paid exactly its share); an aborted one is settled nowhere (no note
 ///    spent, no change note issued, no credit) and holds nothing.
@@ -82,7 +87,7 @@ public static class SystemInvariants
                 Add(bank, account.DepositedMinor - account.WithdrawnMinor, account.BalanceMinor, 0);
             }
 
-            foreach (var (key, note) in state.Notes.Where(n => n.Value.Currency == currency && n.Value.State != NoteState.Spent))
+            foreach (var (key, note) in state.Notes.Where(n => n.Value.Currency == currency && !IsSpent(state, n.Value)))
             {
                 liabilities = checked(liabilities + note.AmountMinor);
                 Add(GrainKeys.Split(key).First, 0, note.AmountMinor, 0);
@@ -133,22 +138,25 @@ public static class SystemInvariants
 
         foreach (var (key, note) in state.Notes)
         {
-            switch (note.State)
+            var settledBy = spentBy.GetValueOrDefault(key);
+            if (note.State == NoteState.Held && note.AgreementId is null)
             {
-                case NoteState.Spent when !spentBy.TryGetValue(key, out var by) || by != note.AgreementId:
+                violations.Add($"note {key} is held by no agreement.");
+            }
+            else if (IsSpent(state, note))
+            {
+                if (settledBy != note.AgreementId)
+                {
                     violations.Add($"note {key} is spent by {note.AgreementId} but no settling bank part of that agreement spent it.");
-                    break;
-                case NoteState.Held when note.AgreementId is null:
-                    violations.Add($"note {key} is held by no agreement.");
-                    break;
-                case NoteState.Held when state.Settlements.TryGetValue(note.AgreementId!, out var s) && s.Decision is not null:
-                    violations.Add($"note {key} is still held by agreement {note.AgreementId}, which is decided ({s.Decision.Kind}).");
-                    break;
-                case NoteState.Outstanding when spentBy.ContainsKey(key):
-                    violations.Add($"note {key} is outstanding although agreement {spentBy[key]} settled by spending it.");
-                    break;
-                default:
-                    break;
+                }
+            }
+            else if (settledBy is not null)
+            {
+                violations.Add($"note {key} is {note.State}{(note.AgreementId is null ? "" : $" by {note.AgreementId}")} although agreement {settledBy} settled by spending it.");
+            }
+            else if (note.State == NoteState.Held && state.Settlements.TryGetValue(note.AgreementId!, out var s) && s.Decision is not null)
+            {
+                violations.Add($"note {key} is still held by agreement {note.AgreementId}, which is decided ({s.Decision.Kind}).");
             }
         }
     }
@@ -255,6 +263,10 @@ public static class SystemInvariants
             }
         }
     }
+
+    /// <summary>Spent by its row, or held by an agreement whose settlement row holds COMMIT (ADR 0019).</summary>
+    private static bool IsSpent(StoredState state, NoteGrainState note) =>
+        note.State == NoteState.Spent || (note.State == NoteState.Held && note.AgreementId is { } holder && IsCommitted(state, holder));
 
     private static bool IsCommitted(StoredState state, string agreementId) =>
         state.Settlements.TryGetValue(agreementId, out var settlement) && settlement.Decision?.Kind == DecisionKind.Commit;

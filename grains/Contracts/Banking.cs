@@ -134,6 +134,8 @@ public enum NoteState
     Spent = 2,
 }
 
+/// <summary>A note as its issuer answers for it: <see cref="State"/> is <see cref="NoteState.Spent"/> also when the row
+/// still says held by <see cref="AgreementId"/> and that agreement committed (ADR 0019).</summary>
 [GenerateSerializer, Immutable, Alias("osettle.NoteView")]
 public sealed record NoteView(
     [property: Id(0)] string NoteJson,
@@ -142,7 +144,9 @@ public sealed record NoteView(
 
 /// <summary>
 /// One e-money note at its issuer: the single place where "held" and "spent" are decided, so two agreements can
-/// never hold or spend the same note (the grain serializes them). Key: <see cref="GrainKeys.Note"/>.
+/// never hold or spend the same note (the grain serializes them). A note held by an agreement is spent when that
+/// agreement commits: the settlement grain's one decision spends it, and the note reads that decision when it is next
+/// asked about (ADR 0019). Key: <see cref="GrainKeys.Note"/>.
 /// </summary>
 [Alias("osettle.INoteGrain")]
 public interface INoteGrain : IGrainWithStringKey
@@ -151,6 +155,7 @@ public interface INoteGrain : IGrainWithStringKey
     [Alias("Issue")]
     Task<Reply<NoteView>> Issue(string noteJson);
 
+    /// <summary>The note, or null when never issued. A held note reads its agreement's decision (once per activation).</summary>
     [Alias("Get"), ReadOnly]
     Task<NoteView?> Get();
 
@@ -160,11 +165,15 @@ public interface INoteGrain : IGrainWithStringKey
     Task<Reply<NoteView>> Hold(string agreementId);
 
     /// <summary>Releases a hold of this agreement (an abort). When held by it or outstanding, the note then refuses this
-    /// agreement's holds for a while (a late copy); no effect when held by another agreement or spent.</summary>
+    /// agreement's holds for a while (a late copy); no effect when held by another agreement or spent, including held by
+    /// this agreement after it committed.</summary>
     [Alias("Release")]
     Task<Reply<NoteView>> Release(string agreementId);
 
-    /// <summary>Spends a note held by this agreement (a commit). Spending it again for the same agreement succeeds.</summary>
+    /// <summary>Records that the note is spent by this agreement: succeeds when the agreement held it and committed (its
+    /// settlement grain holds a COMMIT that verifies), or spent it already; <c>unknown_agreement</c> while it holds the
+    /// note undecided. Nothing in the checkout calls it since ADR 0019 (the COMMIT spends the held notes); kept so that
+    /// the contract only grows, and as the explicit form of what any request about a committed hold writes.</summary>
     [Alias("Spend")]
     Task<Reply<NoteView>> Spend(string agreementId);
 }
@@ -237,9 +246,9 @@ public sealed record BankPartView(
     [property: Id(4)] IReadOnlyList<string> ChangeNoteJsons);
 
 /// <summary>
-/// One institution's part in one agreement: S8 (verify again, hold the notes, sign a result), S9 (send it to the
-/// settlement grain) and S10 (on a commit it verified itself: persist the whole plan in one write, then spend the
-/// notes, mint change, credit the payee, record interbank positions; on an abort: release). Key:
+/// One institution's part in one agreement: S8 (verify again, hold the notes, sign a result, persist the whole S10 plan
+/// with it in one write), S9 (send it to the settlement grain) and S10 (on a commit it verified itself: mint change,
+/// credit the payee, from the plan; the held notes are spent by the commit itself, ADR 0019; on an abort: release). Key:
 /// <see cref="GrainKeys.BankAgreement"/>.
 /// </summary>
 [Alias("osettle.IBankAgreementGrain")]

@@ -311,4 +311,17 @@ public interface ISettlementGrain : IGrainWithStringKey
 
     [Alias("Get"), ReadOnly]
     Task<SettlementView?> Get();
+
+    /// <summary>The persisted decision with the agreement it decides, or null while undecided (or never begun). A note
+    /// held by the agreement reads it to know whether it is spent (ADR 0019); once returned it never changes.</summary>
+    [Alias("ReadDecision"), ReadOnly]
+    Task<DecidedAgreement?> ReadDecision();
 }
+
+/// <summary>A settlement's one decision and the agreement's text (whose hash is the agreement id), so that a reader can
+/// check a COMMIT for itself: it carries every institution's signed VALID result, and the agreement names the
+/// institutions (ADR 0019).</summary>
+[GenerateSerializer, Immutable, Alias("osettle.DecidedAgreement")]
+public sealed record DecidedAgreement(
+    [property: Id(0)] string AgreementJson,
+    [property: Id(1)] SettlementDecision Decision);

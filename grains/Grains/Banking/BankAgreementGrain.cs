@@ -9,13 +9,14 @@ namespace OrleansSettlement.Grains.Banking;
 /// <summary>
 /// One institution's part in one agreement (key <see cref="GrainKeys.BankAgreement"/>): S8 (verify again, hold the
 /// notes, fix the whole S10 plan), S9 (sign and send the result to the settlement grain) and S10 (on a COMMIT it verified
-/// itself: spend, mint change, credit, from the plan persisted with its VALID result; on an ABORT: release).
+/// itself: mint change, credit, from the plan persisted with its VALID result; the held notes are spent by the COMMIT
+/// itself (ADR 0019); on an ABORT: release).
 /// </summary>
 /// <remarks>
 /// <para>Durable writes (ADR 0013). Verify: 1 (the signed result, with the holds and the whole S10 plan when VALID), plus
 /// one per note held at its <see cref="NoteGrain"/>; nothing is written before the holds (an abort carries the package,
-/// whose serials it releases). Decide(commit): none of its own, plus one per spent note, one per change note (and its
-/// delivery to the wallet) and the credit at the payee account. Decide(abort) or Abort: 1, plus one per note released.
+/// whose serials it releases). Decide(commit): none of its own, plus one per change note (and its delivery to the wallet)
+/// and the credit at the payee account; none at the notes, which the COMMIT spends (ADR 0019). Decide(abort) or Abort: 1, plus one per note released.
 /// No reminder of its own.</para>
 /// <para>It never releases holds on a timer of its own: only an ABORT releases. After a COMMIT it carries out the persisted
 /// plan, idempotently, until done: a grain timer retries while the activation lives, and the settlement grain's Decide,
@@ -380,19 +381,10 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     /// <summary>Carries out the persisted plan; every step is idempotent, so a retry (this activation's timer, or the
     /// settlement grain's Decide, sent again until this part acknowledges) repeats it from the start. Nothing is written
-    /// here: the settlement grain's completion records that every part acknowledged.</summary>
+    /// here: the settlement grain's completion records that every part acknowledged. The plan's serials need no call: each
+    /// is held by this agreement, and the COMMIT, persisted once by the settlement grain, spends them (ADR 0019).</summary>
     private async Task SettleAsync()
     {
-        var spent = await Task.WhenAll(State.Serials.Select(s => Note(s).Spend(AgreementId))).ConfigureAwait(true);
-        for (var i = 0; i < spent.Length; i++)
-        {
-            if (!spent[i].IsOk)
-            {
-                LogSettleStepRefused(_logger, Institution, AgreementId, "spend", spent[i].Refusal!.Code);
-                throw new InvalidOperationException($"note {State.Serials[i]} cannot be spent for agreement {AgreementId}: {spent[i].Refusal!.Code}");
-            }
-        }
-
         if (State.Changes.Count > 0)
         {
             var drafts = State.Changes

@@ -135,7 +135,8 @@ public sealed class BankAgreementState
     [Id(8)]
     public List<BankPayerPart> Payers { get; set; } = [];
 
-    /// <summary>Every serial this part holds or may hold (from the intent on), released on abort, spent on commit.</summary>
+    /// <summary>Every serial this part holds or may hold (from the intent on): released on abort; spent by the commit
+    /// itself, the note rows saying held by this agreement (ADR 0019).</summary>
     [Id(9)]
     public List<string> Serials { get; set; } = [];
 

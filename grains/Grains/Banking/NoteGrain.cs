@@ -22,6 +22,8 @@ public sealed class NoteGrainState
     [Id(1)]
     public string ContentId { get; set; } = "";
 
+    /// <summary>As written: <see cref="NoteState.Held"/> stays in the row when the holding agreement commits, which spends
+    /// the note (ADR 0019); <see cref="NoteState.Spent"/> is written only when a later request finds that commit.</summary>
     [Id(2)]
     public NoteState State { get; set; }
 
@@ -52,18 +54,37 @@ public sealed class NoteGrainState
 /// One note (key <see cref="GrainKeys.Note"/>): the single place where it is held and spent. Every change of state is
 /// one durable write before the reply; a repeated request that changes nothing writes nothing.
 /// </summary>
+/// <remarks>
+/// A note is spent by its hold (ADR 0019): a note held by agreement X is spent exactly when X commits, and the settlement
+/// grain of X persists that decision once and never changes it, so S10 writes nothing here. The note learns it when it
+/// next matters: whenever it is asked about while held (a view, a hold, a release, a spend), it reads X's decision once
+/// per activation (<see cref="ISettlementGrain.ReadDecision"/>) and checks a COMMIT itself (<see cref="NoteCommitCheck"/>).
+/// A verified COMMIT makes it spent (a request that changes state then also writes <see cref="NoteState.Spent"/>); an
+/// ABORT or no decision leaves it held: only the abort path's <see cref="Release"/> makes it outstanding again, and a
+/// release never takes a note whose agreement committed.
+/// </remarks>
 public sealed partial class NoteGrain(
     [PersistentState("note", StorageNames.GrainState)] IPersistentState<NoteGrainState> state,
     ILogger<NoteGrain> logger)
-    : Grain, INoteGrain
+    : Grain, INoteGrain, IBankPartLookups
 {
     /// <summary>How long a released agreement is remembered: longer than any copy of its hold can be in flight (Orleans
     /// drops a request older than its response timeout).</summary>
     public static readonly TimeSpan DuplicateWindow = TimeSpan.FromMinutes(10);
 
+    /// <summary>The holding agreement whose verified COMMIT this activation has read: the note is spent by it. Memory
+    /// only, and safe to keep: a COMMIT is never undone, and the row names the same agreement until the note is spent.</summary>
+    private string? _committedHolder;
+
     private NoteGrainState State => state.State;
 
     private bool Issued => State.NoteJson is not null;
+
+    /// <summary>The note's state: as stored, except that a hold whose agreement committed is spent.</summary>
+    private NoteState Current =>
+        State.State == NoteState.Held && _committedHolder is not null && string.Equals(_committedHolder, State.AgreementId, StringComparison.Ordinal)
+            ? NoteState.Spent
+            : State.State;
 
     public async Task<Reply<NoteView>> Issue(string noteJson)
     {
@@ -113,11 +134,21 @@ public sealed partial class NoteGrain(
         return Reply<NoteView>.Ok(View());
     }
 
-    public Task<NoteView?> Get() => Task.FromResult(Issued ? View() : null);
+    public async Task<NoteView?> Get()
+    {
+        if (!Issued)
+        {
+            return null;
+        }
+
+        await HolderCommittedAsync().ConfigureAwait(true);
+        return View();
+    }
 
     public async Task<Reply<NoteView>> Hold(string agreementId)
     {
         ArgumentNullException.ThrowIfNull(agreementId);
+        await RecordSpendAsync().ConfigureAwait(true);
         if (Refusal(agreementId, allowOutstanding: true, allowSpentBySame: false) is { } refusal)
         {
             return refusal;
@@ -148,13 +179,17 @@ public sealed partial class NoteGrain(
             return Unknown();
         }
 
+        // A note whose agreement committed is spent: no abort can follow that commit, so a release of it is a late or
+        // mistaken one and changes nothing.
+        await RecordSpendAsync().ConfigureAwait(true);
+
         // Recorded also when the note is outstanding: a bank part persists nothing before its holds, so an abort releases
         // every serial of the package, and a hold of this agreement that arrives afterwards (a late copy, or a second
         // activation of the bank part after a silo loss) must not take the note.
         var heldByIt = State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal);
         if (heldByIt || (State.State == NoteState.Outstanding && !State.Released.ContainsKey(agreementId)))
         {
-            var now = BankingServices.Clock(ServiceProvider).GetUtcNow();
+            var now = Now();
             foreach (var old in State.Released.Where(r => now - r.Value > DuplicateWindow).Select(r => r.Key).ToList())
             {
                 State.Released.Remove(old);
@@ -176,19 +211,61 @@ public sealed partial class NoteGrain(
     public async Task<Reply<NoteView>> Spend(string agreementId)
     {
         ArgumentNullException.ThrowIfNull(agreementId);
+        await RecordSpendAsync().ConfigureAwait(true);
         if (Refusal(agreementId, allowOutstanding: false, allowSpentBySame: true) is { } refusal)
         {
             return refusal;
         }
 
-        if (State.State == NoteState.Held)
+        return State.State == NoteState.Held
+            ? Reply<NoteView>.Fail(ProtocolErrorCode.UnknownAgreement, $"no commit of agreement {agreementId} is known: note {GrainKeys.Split(this.GetPrimaryKeyString()).Second} stays held for it.")
+            : Reply<NoteView>.Ok(View());
+    }
+
+    /// <summary>Whether the agreement that holds the note committed: one read of its settlement grain's decision, and a
+    /// check of a COMMIT, per activation (a COMMIT is never undone); false when the note is not held, and while the
+    /// agreement is undecided, aborted, or its decision does not verify.</summary>
+    private async Task<bool> HolderCommittedAsync()
+    {
+        if (State.State != NoteState.Held || State.AgreementId is not { } holder)
+        {
+            return false;
+        }
+
+        if (string.Equals(_committedHolder, holder, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var decided = await GrainFactory.GetGrain<ISettlementGrain>(holder).ReadDecision().ConfigureAwait(true);
+        if (decided is not { Decision.Kind: DecisionKind.Commit })
+        {
+            return false;
+        }
+
+        var issuer = GrainKeys.Split(this.GetPrimaryKeyString()).First;
+        if (await NoteCommitCheck.VerifyAsync(issuer, holder, decided, this).ConfigureAwait(true) is { } problem)
+        {
+            // A commit that does not verify spends nothing: the note stays held, as a bank part keeps its holds then.
+            LogCommitRefused(logger, this.GetPrimaryKeyString(), holder, problem.WireCode, problem.Detail);
+            return false;
+        }
+
+        _committedHolder = holder;
+        return true;
+    }
+
+    /// <summary>Before a request that may change the note: a hold whose agreement committed is written as spent, so that
+    /// the request is answered from the note's real state and later activations need no read. Off the checkout's path:
+    /// only a request about a held note reads, and only a committed one writes.</summary>
+    private async Task RecordSpendAsync()
+    {
+        if (Issued && await HolderCommittedAsync().ConfigureAwait(true))
         {
             State.State = NoteState.Spent;
             await WriteAsync().ConfigureAwait(true);
-            LogSpent(logger, this.GetPrimaryKeyString(), agreementId);
+            LogSpent(logger, this.GetPrimaryKeyString(), State.AgreementId!);
         }
-
-        return Reply<NoteView>.Ok(View());
     }
 
     /// <summary>Why <paramref name="agreementId"/> may not hold or spend the note now; null when it may.</summary>
@@ -215,7 +292,18 @@ public sealed partial class NoteGrain(
     private Reply<NoteView> Unknown() =>
         Reply<NoteView>.Fail(ProtocolErrorCode.UnknownNote, $"note {GrainKeys.Split(this.GetPrimaryKeyString()).Second} was never issued by {GrainKeys.Split(this.GetPrimaryKeyString()).First}.");
 
-    private NoteView View() => new(State.NoteJson!, State.State, State.AgreementId);
+    private NoteView View() => new(State.NoteJson!, Current, State.AgreementId);
+
+    Task<InstitutionProfile?> IBankPartLookups.InstitutionAsync(string institution) =>
+        SiloProfiles.Of(GrainFactory).InstitutionAsync(GrainFactory, institution, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
+
+    Task<StoreProfile?> IBankPartLookups.StoreAsync(string store) =>
+        SiloProfiles.Of(GrainFactory).StoreAsync(GrainFactory, store, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
+
+    Task<AccountView?> IBankPartLookups.AccountAsync(string institution, string account) =>
+        SiloProfiles.Of(GrainFactory).AccountAsync(GrainFactory, institution, account, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
+
+    private DateTimeOffset Now() => BankingServices.Clock(ServiceProvider).GetUtcNow();
 
     private async Task WriteAsync()
     {
@@ -225,6 +313,9 @@ public sealed partial class NoteGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Note {Issuer}/{Serial} issued for {AmountMinor}")]
     private static partial void LogIssued(ILogger logger, string issuer, string serial, long amountMinor);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Note {Note} spent for agreement {AgreementId}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Note {Note} recorded as spent: agreement {AgreementId}, which held it, committed")]
     private static partial void LogSpent(ILogger logger, string note, string agreementId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Note {Note}: the commit of agreement {AgreementId} does not verify ({Code}): {Detail}; the note stays held")]
+    private static partial void LogCommitRefused(ILogger logger, string note, string agreementId, string code, string detail);
 }

@@ -19,11 +19,8 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
         using var payment = await GroupPayment.CreateAsync(_kit);
         var commit = await payment.VerifyAllAndCommitAsync();
 
-        foreach (var bank in payment.Institutions)
-        {
-            await payment.Part(bank).Decide(commit);
-            await payment.Part(bank).Decide(commit);
-        }
+        await payment.DecideAllAsync(commit);
+        await payment.DecideAllAsync(commit);
 
         await WaitSettledAsync(payment);
         foreach (var bank in payment.Institutions)
@@ -33,7 +30,19 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
 
         await BankingKit.EventuallyAsync(async () => (await payment.Settlement.GetAcknowledgements()).Count >= 9, "every acknowledgement");
 
-        // Every presented note is spent for this agreement.
+        // Every presented note is spent for this agreement: its row still says held by it (the commit wrote nothing at the
+        // note, ADR 0019), and the note answers spent, reading the decision the settlement grain persisted.
+        var noteRows = await StoredRows.ReadAsync(fixture.StorageConnectionString);
+        foreach (var payer in payment.Payers)
+        {
+            foreach (var note in payer.Notes)
+            {
+                var row = StoredRows.Single<NoteGrainState>(fixture.StorageSerializer, noteRows, GrainKeys.Note(payer.Bank, BankingKit.ParseNote(note).Serial));
+                Assert.Equal(NoteState.Held, row.State);
+                Assert.Equal(payment.AgreementId, row.AgreementId);
+            }
+        }
+
         foreach (var payer in payment.Payers)
         {
             foreach (var note in payer.Notes)
@@ -86,10 +95,7 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
             positions.AddRange(state.Positions.Select(p => (bank, p.Counterparty, p.AmountMinor)));
         }
 
-        foreach (var bank in payment.Institutions)
-        {
-            await payment.Part(bank).Decide(commit);
-        }
+        await payment.DecideAllAsync(commit);
 
         await WaitSettledAsync(payment);
 
@@ -123,21 +129,19 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
     {
         using var payment = await GroupPayment.CreateAsync(_kit);
         var commit = await payment.VerifyAllAndCommitAsync();
-        foreach (var bank in payment.Institutions)
-        {
-            await payment.Part(bank).Decide(commit);
-        }
+        await payment.DecideAllAsync(commit);
 
         await WaitSettledAsync(payment);
 
-        // Per institution and over all three: balances + outstanding and held notes = deposits - withdrawals at the edge.
+        // Per institution and over all three: balances + outstanding and held notes = deposits - withdrawals at the edge,
+        // where a note held by this agreement, which committed, is spent (ADR 0019).
         var rows = await StoredRows.ReadAsync(fixture.StorageConnectionString);
         long liabilities = 0, edge = 0;
         foreach (var bank in payment.Institutions)
         {
             var accounts = StoredRows.All<AccountState>(fixture.StorageSerializer, rows, "account", bank + "|");
             var notes = StoredRows.All<NoteGrainState>(fixture.StorageSerializer, rows, "note", bank + "|");
-            liabilities += accounts.Sum(a => a.BalanceMinor) + notes.Where(n => n.State != NoteState.Spent).Sum(n => n.AmountMinor);
+            liabilities += accounts.Sum(a => a.BalanceMinor) + notes.Where(n => n.State == NoteState.Outstanding || (n.State == NoteState.Held && n.AgreementId != payment.AgreementId)).Sum(n => n.AmountMinor);
             edge += accounts.Sum(a => a.DepositedMinor - a.WithdrawnMinor);
         }
 
@@ -152,6 +156,7 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
         var commit = await payment.VerifyAllAndCommitAsync();
         await _kit.Grains.GetGrain<IBankingTestWallet>(payment.Alice.Wallet).FailNextReceives(3);
 
+        await payment.Settlement.Persist(payment.AgreementJson, commit);
         await payment.Part(payment.BankA).Decide(commit);
 
         await BankingKit.EventuallyAsync(async () => (await payment.Part(payment.BankA).Get()).Stage == BankPartStage.Settled, "bank A settled by its retries");
@@ -239,6 +244,7 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
     {
         using var payment = await GroupPayment.CreateAsync(_kit);
         var commit = await payment.VerifyAllAndCommitAsync();
+        await payment.Settlement.Persist(payment.AgreementJson, commit);
         await payment.Part(payment.BankB).Decide(commit);
         await BankingKit.EventuallyAsync(async () => (await payment.Part(payment.BankB).Get()).Stage == BankPartStage.Settled, "bank B settled");
 
@@ -249,12 +255,11 @@ public sealed class BankAgreementSettleTests(BankingFixture fixture)
         Assert.Equal(NoteState.Spent, await payment.NoteStateAsync(payment.BankB, payment.Bob.Notes[0]));
     }
 
+    /// <summary>A COMMIT that does not verify, as if the settlement grain had persisted and sent it: no bank part settles,
+    /// and the notes it holds stay held (a note checks the commit itself before it counts as spent, ADR 0019).</summary>
     private async Task AssertNotSettledAsync(GroupPayment payment, SettlementDecision commit)
     {
-        foreach (var bank in payment.Institutions)
-        {
-            await payment.Part(bank).Decide(commit);
-        }
+        await payment.DecideAllAsync(commit);
 
         // Decide is one-way: give it time to do whatever it would do.
         await Task.Delay(300);

@@ -33,6 +33,11 @@ public interface IBankingTestSettlement : IGrainWithStringKey
     [Alias("SetDecision")]
     Task SetDecision(SettlementDecision? decision);
 
+    /// <summary>The decision this settlement grain persisted, with the agreement's text: what Vote and ReadDecision answer
+    /// from now on (a note held by the agreement reads it, ADR 0019). A test records a forged one to see it refused.</summary>
+    [Alias("Persist")]
+    Task Persist(string agreementJson, SettlementDecision decision);
+
     [Alias("GetVotes")]
     Task<IReadOnlyList<string>> GetVotes();
 
@@ -111,12 +116,22 @@ public sealed class BankingTestSettlementGrain : Grain, ISettlementGrain, IBanki
     private readonly List<string> _votes = [];
     private readonly List<BankAcknowledgement> _acknowledgements = [];
     private SettlementDecision? _decision;
+    private DecidedAgreement? _persisted;
 
     public Task SetDecision(SettlementDecision? decision)
     {
         _decision = decision;
         return Task.CompletedTask;
     }
+
+    public Task Persist(string agreementJson, SettlementDecision decision)
+    {
+        _decision = decision;
+        _persisted = new DecidedAgreement(agreementJson, decision);
+        return Task.CompletedTask;
+    }
+
+    public Task<DecidedAgreement?> ReadDecision() => Task.FromResult(_persisted);
 
     public Task<IReadOnlyList<string>> GetVotes() => Task.FromResult<IReadOnlyList<string>>([.. _votes]);
 

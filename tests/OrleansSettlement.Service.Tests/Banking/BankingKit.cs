@@ -254,6 +254,17 @@ internal sealed class GroupPayment : IDisposable
         return new SettlementDecision(AgreementId, DecisionKind.Commit, results, null, DateTimeOffset.UtcNow);
     }
 
+    /// <summary>What the settlement grain does with a decision: persists it (the fake keeps it; a note held by this
+    /// agreement reads it) and delivers it to every bank part.</summary>
+    public async Task DecideAllAsync(SettlementDecision decision)
+    {
+        await Settlement.Persist(AgreementJson, decision);
+        foreach (var bank in Institutions)
+        {
+            await Part(bank).Decide(decision);
+        }
+    }
+
     public async Task<NoteState?> NoteStateAsync(string bank, string noteJson) =>
         (await Kit.Note(bank, BankingKit.ParseNote(noteJson).Serial).Get())?.State;
 
