@@ -287,7 +287,13 @@ public sealed record SettlementView(
     [property: Id(4)] IReadOnlyList<string> Institutions,
     [property: Id(5)] IReadOnlyList<string> Voted,
     [property: Id(6)] SettlementDecision? Decision,
-    [property: Id(7)] IReadOnlyList<BankAcknowledgement> Acknowledgements);
+    [property: Id(7)] IReadOnlyList<BankAcknowledgement> Acknowledgements)
+{
+    /// <summary>When the last institution acknowledged (stored by the settlement grain), null before: the checkout's
+    /// receipt dates from it, so a receipt rebuilt by a fresh checkout activation carries the same time.</summary>
+    [Id(8)]
+    public DateTimeOffset? CompletedAt { get; init; }
+}
 
 /// <summary>
 /// The settlement grain of one agreement (S9): it relays the institutions' signed results, persists exactly one

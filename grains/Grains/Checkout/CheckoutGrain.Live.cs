@@ -15,7 +15,7 @@ namespace OrleansSettlement.Grains.Checkout;
 /// open), the <c>agreement</c> (before any step), each <c>step</c>, and the <c>outcome</c> at the place recorded when
 /// the checkout ended (<see cref="CheckoutState.OutcomeAfterSteps"/>). Joins end before the agreement, the agreement
 /// comes before the first step and steps are only appended, so an event's number never changes.</para>
-/// <para>Durable writes: Join 1 (none for a repeat), Decline 1.</para>
+/// <para>Durable writes: Join 1 (none for a repeat), Decline 1 (an end before S7).</para>
 /// </remarks>
 public sealed partial class CheckoutGrain
 {
@@ -61,8 +61,13 @@ public sealed partial class CheckoutGrain
             return Fail(ProtocolErrorCode.InvalidField, $"checkout '{CheckoutId}' has {MaxJoined} wallets already, the most an agreement names.");
         }
 
+        var before = Snapshot();
         s.Joined.Add(new JoinedPayer(wallet, key.ToJson().ToJsonString(), institution, Timestamps.Truncate(Now)));
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            return Followed();
+        }
+
         return Reply<CheckoutView>.Ok(View());
     }
 
@@ -125,10 +130,15 @@ public sealed partial class CheckoutGrain
         }
 
         var now = Now;
+        var before = Snapshot();
         s.Stage = CheckoutStage.Aborted;
         s.AbortReason = Refusal.Of(ProtocolErrorCode.AgreementMismatch, $"{Declined(wallet, acceptance.AgreementId)}, not this checkout's agreement {agreement.Id}: the agreement infos do not match (S3), so the store refuses the payment; nothing was held.");
         AddStep("S3", now, $"the agreement info of wallet {wallet} does not match agreement {agreement.Id}");
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            return Followed();
+        }
+
         LogEnded(logger, StoreId, CheckoutId, agreement.Id, s.Stage, s.AbortReason.Code);
         await Ended();
         return Reply<CheckoutView>.Ok(View());
