@@ -19,6 +19,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// </remarks>
 public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
 {
+    /// <summary>How often the row is read back after a failed write before the activation gives up on its memory.</summary>
+    private const int ReadBackAttempts = 3;
+
     /// <summary>True while this activation holds the checkout's session before S7: its memory is ahead of the row by
     /// design (the row says Open), and no other activation can move the session on; another can only end it.</summary>
     private bool _session;
@@ -71,7 +74,6 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
         if (s.Stage == CheckoutStage.Settling)
         {
             await StartSettlement();
-            ScheduleTimers();
         }
     }
 
@@ -94,16 +96,19 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
     }
 
     /// <summary>
-    /// Writes the state, conditional on the ETag this activation last read or wrote. True when written. False when the row
-    /// had moved on (another activation wrote it, or an earlier attempt of this one landed unseen): the state is then the
-    /// row's, this activation holds no session any more, and it has followed the row (<see cref="FollowRow"/>). When the
-    /// write failed and the row is still as this activation last saw it, the memory goes back to
-    /// <paramref name="before"/> (the session with it) and the failure is rethrown: the call fails and is retried.
+    /// Writes the state, conditional on the ETag this activation last read or wrote. True when written (also when the
+    /// write's answer was lost but the row read back is this very write). False when another activation had written the
+    /// row: the state is then the row's, this activation holds no session any more, and it has followed the row
+    /// (<see cref="FollowRow"/>). When the write failed and the row is still as this activation last saw it, the memory
+    /// goes back to <paramref name="before"/> (the session with it) and the failure is rethrown: the call fails and is
+    /// retried.
     /// </summary>
     private async Task<bool> WriteOrFollow(CheckoutState before)
     {
         RecordEventMarks();
         var etag = state.Etag;
+        var written = state.State;
+        written.WriteId = Guid.NewGuid().ToString("N");
         try
         {
             await state.WriteStateAsync();
@@ -112,19 +117,11 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
             _agreement = null;
-            try
+            await ReadBackAfter(failure);
+            if (string.Equals(state.State.WriteId, written.WriteId, StringComparison.Ordinal))
             {
-                await state.ReadStateAsync();
-            }
-            catch (Exception reloadFailure) when (reloadFailure is not OutOfMemoryException)
-            {
-                // The write may have landed or not: nothing this activation holds can be trusted.
-                _unconfirmed = true;
-                _session = false;
-                StopTimer(ref _expiryTimer);
-                StopTimer(ref _beginTimer);
-                DeactivateOnIdle();
-                throw;
+                state.State = written;
+                return true;
             }
 
             if (string.Equals(etag, state.Etag, StringComparison.Ordinal))
@@ -137,6 +134,36 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
         _session = false;
         await FollowRow();
         return false;
+    }
+
+    /// <summary>Reads the row back after a failed write (a few tries: storage faults come in bursts). When it cannot be
+    /// read, nothing this activation holds can be trusted: it answers nothing more, and the next one reads the row.</summary>
+    private async Task ReadBackAfter(Exception failure)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await state.ReadStateAsync();
+                return;
+            }
+            catch (Exception reloadFailure) when (reloadFailure is not OutOfMemoryException)
+            {
+                if (attempt < ReadBackAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+                    continue;
+                }
+
+                _unconfirmed = true;
+                _session = false;
+                StopTimer(ref _expiryTimer);
+                StopTimer(ref _beginTimer);
+                StopTimer(ref _outcomeTimer);
+                DeactivateOnIdle();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
     }
 
     /// <summary>A copy of the state before a change that is to be written, to go back to if the write does not land.</summary>

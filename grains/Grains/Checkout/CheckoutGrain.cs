@@ -59,6 +59,7 @@ public sealed partial class CheckoutGrain(
     private Parsed<Agreement>? _agreement;
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _beginTimer;
+    private IGrainTimer? _outcomeTimer;
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -593,6 +594,7 @@ public sealed partial class CheckoutGrain(
         }
 
         StopTimer(ref _beginTimer);
+        _outcomeTimer ??= this.RegisterGrainTimer(AskSettlement, _options.OutcomePollPeriod, _options.OutcomePollPeriod);
         if (!reply.IsOk)
         {
             // Refused (for example another checkout started this agreement): no bank was asked for this checkout.
@@ -610,6 +612,31 @@ public sealed partial class CheckoutGrain(
         }
 
         await ApplySettlement(reply.Value!);
+    }
+
+    /// <summary>
+    /// While begun and not ended, this activation asks the settlement grain for its view now and then: the settlement
+    /// grain tells the checkout its outcome by one-way calls, and one lost after the settlement completed (its reminder
+    /// is gone then) would leave this activation showing Settling until it is collected.
+    /// </summary>
+    private async Task AskSettlement()
+    {
+        var s = state.State;
+        if (s.Stage != CheckoutStage.Settling)
+        {
+            StopTimer(ref _outcomeTimer);
+            return;
+        }
+
+        using var step = CheckoutTelemetry.Step(Steps.Tick, s.TraceParent);
+        var view = await GrainFactory.GetGrain<ISettlementGrain>(s.AgreementId!).Get();
+        if (view is null)
+        {
+            await StartSettlement();
+            return;
+        }
+
+        await ApplySettlement(view);
     }
 
     private SettlementStart SettlementStart()
@@ -775,6 +802,7 @@ public sealed partial class CheckoutGrain(
         CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         StopTimer(ref _expiryTimer);
         StopTimer(ref _beginTimer);
+        StopTimer(ref _outcomeTimer);
         ReleaseSession();
         if (state.State.AgreementId is { } agreementId)
         {
@@ -788,13 +816,9 @@ public sealed partial class CheckoutGrain(
     private void ScheduleTimers()
     {
         var s = state.State;
-        if (s.Stage is CheckoutStage.Open or CheckoutStage.AgreementProposed or CheckoutStage.Challenging)
+        if (BeforeS7(s.Stage))
         {
             _expiryTimer ??= this.RegisterGrainTimer(ExpiryTick, Positive(s.ExpiresAt - Now), Timeout.InfiniteTimeSpan);
-        }
-        else if (s.Stage == CheckoutStage.Settling)
-        {
-            _beginTimer ??= this.RegisterGrainTimer(StartSettlement, _options.RetryPeriod, _options.RetryPeriod);
         }
     }
 
