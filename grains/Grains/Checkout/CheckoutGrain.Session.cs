@@ -30,6 +30,9 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
     /// activation answers nothing more and is dropped; the next one reads the row.</summary>
     private bool _unconfirmed;
 
+    /// <summary>True while a fresh activation takes up a handed-off row: an outcome it finds is rebuilt, not new.</summary>
+    private bool _rebuilding;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await base.OnActivateAsync(cancellationToken);
@@ -73,7 +76,15 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
 
         if (s.Stage == CheckoutStage.Settling)
         {
-            await StartSettlement();
+            _rebuilding = true;
+            try
+            {
+                await StartSettlement();
+            }
+            finally
+            {
+                _rebuilding = false;
+            }
         }
     }
 

@@ -594,7 +594,6 @@ public sealed partial class CheckoutGrain(
         }
 
         StopTimer(ref _beginTimer);
-        _outcomeTimer ??= this.RegisterGrainTimer(AskSettlement, _options.OutcomePollPeriod, _options.OutcomePollPeriod);
         if (!reply.IsOk)
         {
             // Refused (for example another checkout started this agreement): no bank was asked for this checkout.
@@ -611,6 +610,7 @@ public sealed partial class CheckoutGrain(
             return;
         }
 
+        _outcomeTimer ??= this.RegisterGrainTimer(AskSettlement, _options.OutcomePollPeriod, _options.OutcomePollPeriod);
         await ApplySettlement(reply.Value!);
     }
 
@@ -796,14 +796,21 @@ public sealed partial class CheckoutGrain(
         ScheduleTimers();
     }
 
-    /// <summary>After a terminal stage is known: no more timers, and every payer's mailbox is cleared.</summary>
+    /// <summary>After a terminal stage is known: no more timers, and every payer's mailbox is cleared. An outcome a fresh
+    /// activation rebuilds from the settlement grain (<see cref="FollowRow"/>) was counted and announced by the activation
+    /// that saw it happen: neither is repeated at every later activation.</summary>
     private async Task Ended()
     {
-        CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         StopTimer(ref _expiryTimer);
         StopTimer(ref _beginTimer);
         StopTimer(ref _outcomeTimer);
         ReleaseSession();
+        if (_rebuilding)
+        {
+            return;
+        }
+
+        CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         if (state.State.AgreementId is { } agreementId)
         {
             foreach (var participant in CurrentAgreement().Value.Participants)
