@@ -114,7 +114,9 @@ public sealed record ProposedParticipant(
     [property: Id(2)] long ShareMinor);
 
 /// <summary>
-/// A store's checkout session: S2-S7 and the checkout's story. Key: <see cref="GrainKeys.Checkout"/>.
+/// A store's checkout session: S2-S7 and the checkout's story. Key: <see cref="GrainKeys.Checkout"/>. Before S7 the session
+/// is kept in memory by the activation that opened the checkout; if it is lost, the checkout ends aborted with
+/// <c>checkout_session_lost</c> and the store opens a new one (ADR 0017).
 /// </summary>
 [Alias("osettle.ICheckoutGrain")]
 public interface ICheckoutGrain : IGrainWithStringKey
