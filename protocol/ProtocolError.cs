@@ -89,6 +89,7 @@ public enum ProtocolErrorCode
     NotTheLeader,
     BundleIncomplete,
     ChallengeNotFound,
+    CheckoutSessionLost,
 
     // Requests to the API.
     IdempotencyKeyReused,

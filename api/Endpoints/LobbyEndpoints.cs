@@ -24,7 +24,7 @@ internal static class LobbyEndpoints
             .WithDescription("Records the signing wallet's id, public key and bank (from its registration) in the checkout, so the leader can name it in the agreement; the checkout's events announce it (`joined`). Only while the checkout is open (no agreement yet); joining again is answered alike.")
             .Accepts<JoinCheckoutRequest>(ApiAnswer.JsonMediaType)
             .Produces<CheckoutResponse>()
-            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.WalletKeyMismatch, ProtocolErrorCode.InvalidKey);
+            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.CheckoutSessionLost, ProtocolErrorCode.WalletKeyMismatch, ProtocolErrorCode.InvalidKey);
 
         group.MapPost("/{store}/checkouts/{checkoutId}/declines", Decline)
             .WithName("DeclineCheckout")
@@ -35,7 +35,7 @@ internal static class LobbyEndpoints
             .Documented(Access.Wallet, isPost: true,
                 ProtocolErrorCode.Forbidden, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.UnknownAgreement, ProtocolErrorCode.NotAParticipant,
                 ProtocolErrorCode.BadSignature, ProtocolErrorCode.MissingSignature, ProtocolErrorCode.MalformedSignature, ProtocolErrorCode.WrongPurpose, ProtocolErrorCode.CheckoutClosed,
-                ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.InvalidBase64Url, ProtocolErrorCode.InvalidTimestamp, ProtocolErrorCode.UnsupportedVersion, ProtocolErrorCode.InvalidKey,
+                ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.CheckoutSessionLost, ProtocolErrorCode.InvalidBase64Url, ProtocolErrorCode.InvalidTimestamp, ProtocolErrorCode.UnsupportedVersion, ProtocolErrorCode.InvalidKey,
                 ProtocolErrorCode.WalletKeyMismatch, ProtocolErrorCode.SharesDoNotSumToTotal, ProtocolErrorCode.DuplicateParticipant, ProtocolErrorCode.LeaderNotParticipant, ProtocolErrorCode.InvalidCurrency);
 
         return v1;

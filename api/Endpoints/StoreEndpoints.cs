@@ -47,7 +47,7 @@ internal static class StoreEndpoints
             .WithDescription("The checkout fixes the store, order, total, payee and expiry; the leader (the signing wallet) names every payer with its key, bank and share. The answer carries the agreement, which every payer then accepts by signing an acceptance of its id.")
             .Accepts<ProposeAgreementRequest>(ApiAnswer.JsonMediaType)
             .Produces<CheckoutResponse>()
-            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.InvalidKey, ProtocolErrorCode.SharesDoNotSumToTotal, ProtocolErrorCode.DuplicateParticipant, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.UnknownWallet, ProtocolErrorCode.InvalidField);
+            .Documented(Access.Wallet, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.InvalidKey, ProtocolErrorCode.SharesDoNotSumToTotal, ProtocolErrorCode.DuplicateParticipant, ProtocolErrorCode.NotTheLeader, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.CheckoutSessionLost, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.UnknownWallet, ProtocolErrorCode.InvalidField);
 
         group.MapPost("/{store}/checkouts/{checkoutId}/bundle", SubmitBundle)
             .WithName("SubmitBundle")
@@ -63,7 +63,7 @@ internal static class StoreEndpoints
                 ProtocolErrorCode.PayeeMismatch, ProtocolErrorCode.InstitutionMismatch, ProtocolErrorCode.NotesMismatch, ProtocolErrorCode.NoteWrongCurrency,
                 ProtocolErrorCode.NoteWrongIssuer, ProtocolErrorCode.NoteWrongHolder, ProtocolErrorCode.NoteExpired, ProtocolErrorCode.NoteNotYetValid,
                 ProtocolErrorCode.DuplicateNote, ProtocolErrorCode.InsufficientNotes, ProtocolErrorCode.AgreementExpired, ProtocolErrorCode.CheckoutMismatch,
-                ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.UnsupportedVersion,
+                ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.CheckoutSessionLost, ProtocolErrorCode.AlreadyExists, ProtocolErrorCode.UnsupportedVersion,
                 ProtocolErrorCode.InvalidTimestamp, ProtocolErrorCode.InvalidBase64Url, ProtocolErrorCode.InvalidKey, ProtocolErrorCode.WalletKeyMismatch);
 
         group.MapPost("/{store}/checkouts/{checkoutId}/responses", SubmitResponse)
@@ -76,7 +76,7 @@ internal static class StoreEndpoints
                 ProtocolErrorCode.Forbidden, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout, ProtocolErrorCode.ChallengeNotFound,
                 ProtocolErrorCode.ChallengeMismatch, ProtocolErrorCode.ChallengeExpired, ProtocolErrorCode.NotesMismatch, ProtocolErrorCode.NotAParticipant,
                 ProtocolErrorCode.BadSignature, ProtocolErrorCode.MissingSignature, ProtocolErrorCode.MalformedSignature, ProtocolErrorCode.WrongPurpose,
-                ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.InvalidBase64Url);
+                ProtocolErrorCode.CheckoutClosed, ProtocolErrorCode.CheckoutExpired, ProtocolErrorCode.CheckoutSessionLost, ProtocolErrorCode.InvalidBase64Url);
 
         return v1;
     }

@@ -28,7 +28,7 @@ public static class Problems
             or ProtocolErrorCode.UnknownAgreement or ProtocolErrorCode.NotFound
             => StatusCodes.Status404NotFound,
         ProtocolErrorCode.AlreadyExists or ProtocolErrorCode.IdempotencyKeyReused or ProtocolErrorCode.NoteHeldElsewhere
-            or ProtocolErrorCode.NoteAlreadySpent or ProtocolErrorCode.CheckoutClosed
+            or ProtocolErrorCode.NoteAlreadySpent or ProtocolErrorCode.CheckoutClosed or ProtocolErrorCode.CheckoutSessionLost
             => StatusCodes.Status409Conflict,
         ProtocolErrorCode.PayloadTooLarge
             => StatusCodes.Status413PayloadTooLarge,

@@ -81,6 +81,7 @@ internal static class ProblemCatalog
         ["note_held_elsewhere"] = "the note is held for another agreement",
         ["checkout_closed"] = "the checkout no longer takes this step",
         ["checkout_expired"] = "the checkout expired before it reached the banks",
+        ["checkout_session_lost"] = "the checkout lost its session before S7 (the service restarted); nothing was held: open a new checkout",
         ["checkout_mismatch"] = "the agreement is not this checkout's (store, amount, currency or order differ)",
         ["not_the_leader"] = "only the agreement's leader may do this",
         ["bundle_incomplete"] = "the bundle lacks a participant's contribution",

@@ -220,7 +220,7 @@ public sealed class CheckoutDriver
     private async Task<bool> SendBundle()
     {
         var reply = await _calls.Send(() => Grain.SubmitBundle(Leader.Wallet, _bundle), "S2 bundle").ConfigureAwait(false);
-        if (reply.IsOk || reply.Refusal!.Code is "checkout_closed" or "checkout_expired")
+        if (reply.IsOk || reply.Refusal!.Code is "checkout_closed" or "checkout_expired" or "checkout_session_lost")
         {
             return true;
         }

@@ -60,8 +60,9 @@ public sealed class ClientCalls(ScenarioFaults faults, double duplicateRate, Tim
             return reply.Value!;
         }
 
-        // Faults slowed the apps past the checkout's expiry: the checkout ends by expiring, which is an outcome.
-        return reply.Refusal!.Code is "agreement_expired" or "checkout_expired"
+        // Faults slowed the apps past the checkout's expiry, or a silo kill took the session before S7 with it: the
+        // checkout ends (expired, or checkout_session_lost), which is an outcome.
+        return reply.Refusal!.Code is "agreement_expired" or "checkout_expired" or "checkout_session_lost"
             ? throw new CheckoutExpiredException($"{what} was refused: {reply.Refusal.Code}: {reply.Refusal.Detail}")
             : throw new ScenarioDriverException($"{what} was refused: {reply.Refusal.Code}: {reply.Refusal.Detail}");
     }
@@ -90,7 +91,8 @@ public sealed class ScenarioDriverException : Exception
     }
 }
 
-/// <summary>A step was refused because the checkout or its agreement expired: the driver stops, the checkout aborts.</summary>
+/// <summary>A step was refused because the checkout or its agreement expired, or the checkout lost its session before S7
+/// (<c>checkout_session_lost</c>): the driver stops, the checkout aborts.</summary>
 public sealed class CheckoutExpiredException : Exception
 {
     public CheckoutExpiredException()

@@ -114,7 +114,9 @@ public sealed record ProposedParticipant(
     [property: Id(2)] long ShareMinor);
 
 /// <summary>
-/// A store's checkout session: S2-S7 and the checkout's story. Key: <see cref="GrainKeys.Checkout"/>.
+/// A store's checkout session: S2-S7 and the checkout's story. Key: <see cref="GrainKeys.Checkout"/>. Before S7 the session
+/// is kept in memory by the activation that opened the checkout; if it is lost, the checkout ends aborted with
+/// <c>checkout_session_lost</c> and the store opens a new one (ADR 0017).
 /// </summary>
 [Alias("osettle.ICheckoutGrain")]
 public interface ICheckoutGrain : IGrainWithStringKey
@@ -287,7 +289,13 @@ public sealed record SettlementView(
     [property: Id(4)] IReadOnlyList<string> Institutions,
     [property: Id(5)] IReadOnlyList<string> Voted,
     [property: Id(6)] SettlementDecision? Decision,
-    [property: Id(7)] IReadOnlyList<BankAcknowledgement> Acknowledgements);
+    [property: Id(7)] IReadOnlyList<BankAcknowledgement> Acknowledgements)
+{
+    /// <summary>When the last institution acknowledged (stored by the settlement grain), null before: the checkout's
+    /// receipt dates from it, so a receipt rebuilt by a fresh checkout activation carries the same time.</summary>
+    [Id(8)]
+    public DateTimeOffset? CompletedAt { get; init; }
+}
 
 /// <summary>
 /// The settlement grain of one agreement (S9): it relays the institutions' signed results, persists exactly one

@@ -11,11 +11,14 @@ namespace OrleansSettlement.Grains.Checkout;
 /// it when its agreement differs, and the checkout's live events.
 /// </summary>
 /// <remarks>
-/// <para>Events are derived from the stored state in a fixed order: <c>opened</c>, each <c>joined</c> (only while
+/// <para>Events are derived from the state in a fixed order: <c>opened</c>, each <c>joined</c> (only while
 /// open), the <c>agreement</c> (before any step), each <c>step</c>, and the <c>outcome</c> at the place recorded when
 /// the checkout ended (<see cref="CheckoutState.OutcomeAfterSteps"/>). Joins end before the agreement, the agreement
-/// comes before the first step and steps are only appended, so an event's number never changes.</para>
-/// <para>Durable writes: Join 1 (none for a repeat), Decline 1.</para>
+/// comes before the first step and steps are only appended, so an event's number never changes within an activation.
+/// Before S7 the state is the opening activation's memory (ADR 0017): a lost session leaves the row as Open and the joins
+/// wrote it, and a feed that saw more is answered with a reset (<see cref="Renumbered"/>). The times of steps after S7
+/// are rebuilt from the settlement grain by a fresh activation.</para>
+/// <para>Durable writes: Join 1 (none for a repeat), Decline 1 (an end before S7).</para>
 /// </remarks>
 public sealed partial class CheckoutGrain
 {
@@ -61,8 +64,13 @@ public sealed partial class CheckoutGrain
             return Fail(ProtocolErrorCode.InvalidField, $"checkout '{CheckoutId}' has {MaxJoined} wallets already, the most an agreement names.");
         }
 
+        var before = Snapshot();
         s.Joined.Add(new JoinedPayer(wallet, key.ToJson().ToJsonString(), institution, Timestamps.Truncate(Now)));
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            return Followed();
+        }
+
         return Reply<CheckoutView>.Ok(View());
     }
 
@@ -125,10 +133,15 @@ public sealed partial class CheckoutGrain
         }
 
         var now = Now;
+        var before = Snapshot();
         s.Stage = CheckoutStage.Aborted;
         s.AbortReason = Refusal.Of(ProtocolErrorCode.AgreementMismatch, $"{Declined(wallet, acceptance.AgreementId)}, not this checkout's agreement {agreement.Id}: the agreement infos do not match (S3), so the store refuses the payment; nothing was held.");
         AddStep("S3", now, $"the agreement info of wallet {wallet} does not match agreement {agreement.Id}");
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            return Followed();
+        }
+
         LogEnded(logger, StoreId, CheckoutId, agreement.Id, s.Stage, s.AbortReason.Code);
         await Ended();
         return Reply<CheckoutView>.Ok(View());
@@ -143,9 +156,21 @@ public sealed partial class CheckoutGrain
 
         var events = DeriveEvents();
         var latest = events.Count;
-        var gap = after < 0 || after > latest;
+        var gap = after < 0 || after > latest || Renumbered(after, latest);
         var page = new CheckoutEventsPage(View(), latest, gap ? events : [.. events.Where(e => e.Seq > after)], gap);
         return Task.FromResult<CheckoutEventsPage?>(page);
+    }
+
+    /// <summary>
+    /// True when events after <paramref name="after"/> may have been shown with other content: a checkout whose session
+    /// was lost before S7 keeps only what Open and the joins wrote, then its outcome, so events a feed saw from the lost
+    /// session's memory (the agreement, steps S2-S6) were numbered differently. Such a feed is answered with a reset.
+    /// </summary>
+    private bool Renumbered(long after, long latest)
+    {
+        var s = state.State;
+        var durable = 1 + s.Joined.Count;
+        return s.AbortReason?.Code == ProtocolError.ToWireCode(ProtocolErrorCode.CheckoutSessionLost) && after > durable && after < latest;
     }
 
     private static string Declined(string wallet, string agreementId) => $"wallet {wallet} accepted agreement {agreementId}";

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Diagnostics;
 using OrleansSettlement.Protocol;
@@ -16,20 +17,23 @@ namespace OrleansSettlement.Grains.Checkout;
 /// grain). Key: <see cref="GrainKeys.Checkout"/>.
 /// </summary>
 /// <remarks>
-/// <para>Every refusal happens before anything is written, so a refused call leaves no trace. Durable writes: Open 1
-/// (plus its reminder row), ProposeAgreement 1, SubmitBundle 1 (S4: contributions, challenges and stage together),
-/// SubmitResponse 1 each (the last one also moves to Settling, S7), the outcome 1 or 2 (commit decided, settled) plus
-/// removing the reminder row.</para>
-/// <para>Expiry: a grain timer (while active) and a reminder (durable, first due at the expiry) abort a checkout that
-/// has not reached S7 by its expiry; nothing was held then, so nothing is undone. In Settling the same reminder asks the
-/// settlement grain again (Begin is idempotent and returns the settlement's view), so a lost Begin or a lost one-way
-/// outcome still completes the checkout.</para>
+/// <para>Every refusal happens before anything is written, so a refused call leaves no trace. Durable writes of a
+/// settled checkout: Open 1 and the S7 hand-off 1 (the whole package, Stage Settling, before <c>Begin</c>). The agreement,
+/// the bundle, the challenges and the responses before S7 are kept in the opening activation's memory only, and the
+/// outcome is the settlement grain's to keep (CheckoutGrain.Session.cs, ADR 0017). An end before S7 (expiry, a payer's
+/// decline, a lost session) writes 1.</para>
+/// <para>Expiry: a grain timer and a check at every call abort a checkout that has not reached S7 by its expiry; nothing
+/// was held then, so nothing is undone. No reminder: before S7 an activation that is gone took the session with it (the
+/// next one ends the checkout), and from S7 on the settlement grain's reminder drives the agreement. A hand-off whose
+/// <c>Begin</c> was not reached is begun by the next activation (the store and the apps read the checkout until it
+/// ends), and until Begin nothing is held.</para>
 /// </remarks>
 public sealed partial class CheckoutGrain(
     [PersistentState("checkout", StorageNames.GrainState)] IPersistentState<CheckoutState> state,
     IOptions<CheckoutOptions> options,
     ILogger<CheckoutGrain> logger,
-    TimeProvider? timeProvider = null) : Grain, ICheckoutGrain, IRemindable
+    DeepCopier<CheckoutState> copier,
+    TimeProvider? timeProvider = null) : Grain, ICheckoutGrain
 {
     /// <summary>The most notes one bundle may spend in all (32 payers x 64 notes would not fit one storage row).</summary>
     public const int MaxNotesPerBundle = 256;
@@ -44,8 +48,6 @@ public sealed partial class CheckoutGrain(
     /// <summary>The farthest ahead a checkout may expire.</summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromHours(24);
 
-    private const string ReminderName = "checkout";
-
     private static readonly HashSet<string> WireCodes =
         [.. Enum.GetValues<ProtocolErrorCode>().Select(ProtocolError.ToWireCode)];
 
@@ -57,8 +59,7 @@ public sealed partial class CheckoutGrain(
     private Parsed<Agreement>? _agreement;
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _beginTimer;
-    private bool _reminderForward;
-    private bool _reminderRegistered;
+    private IGrainTimer? _outcomeTimer;
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -67,16 +68,6 @@ public sealed partial class CheckoutGrain(
     private string StoreId => GrainKeys.Split(this.GetPrimaryKeyString()).First;
 
     private string CheckoutId => GrainKeys.Split(this.GetPrimaryKeyString()).Second;
-
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        if (state.State.Created)
-        {
-            ScheduleTimers();
-        }
-
-        return base.OnActivateAsync(cancellationToken);
-    }
 
     public Task<CheckoutView?> Get() => Task.FromResult(state.State.Created ? View() : null);
 
@@ -116,12 +107,6 @@ public sealed partial class CheckoutGrain(
                 return Fail(ProtocolErrorCode.AlreadyExists, $"checkout '{CheckoutId}' of store '{StoreId}' exists with other details.");
             }
 
-            // A retry, maybe because registering the reminder failed the first time: make sure it exists.
-            if (s.Stage is CheckoutStage.Open or CheckoutStage.AgreementProposed or CheckoutStage.Challenging)
-            {
-                await EnsureReminder();
-            }
-
             return Reply<CheckoutView>.Ok(View());
         }
 
@@ -137,6 +122,7 @@ public sealed partial class CheckoutGrain(
         }
 
         using var root = CheckoutTelemetry.StartCheckout(StoreId, CheckoutId);
+        var before = Snapshot();
         s.TraceParent = CheckoutTelemetry.TraceParentOf(root);
         s.OrderRef = orderRef;
         s.Currency = total.Currency.Code;
@@ -146,12 +132,17 @@ public sealed partial class CheckoutGrain(
         s.Stage = CheckoutStage.Open;
         s.OpenedAt = Timestamps.Truncate(now);
         s.Created = true;
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            // Another activation opened it meanwhile: answer as to a retry.
+            return await Open(orderRef, currency, totalMinor, expiresAt, itemsHash);
+        }
+
+        HoldSession();
         CheckoutMetrics.Opened.Add(1);
         LogOpened(logger, StoreId, CheckoutId, s.TotalMinor, s.Currency);
 
         ScheduleTimers();
-        await EnsureReminder();
         return Reply<CheckoutView>.Ok(View());
     }
 
@@ -211,7 +202,7 @@ public sealed partial class CheckoutGrain(
         s.AgreementId = agreement.Id;
         s.AgreementJson = agreement.ToCanonicalString();
         s.Stage = CheckoutStage.AgreementProposed;
-        await Persist();
+        Touched();
         _agreement = agreement;
         LogProposed(logger, StoreId, CheckoutId, agreement.Id, agreement.Value.Participants.Count);
         return Reply<CheckoutView>.Ok(View());
@@ -296,7 +287,7 @@ public sealed partial class CheckoutGrain(
         AddStep("S2", now, $"bundle of {sessions.Count} contributions received from the leader {leaderWallet}");
         AddStep("S3", now, $"agreement infos match agreement {agreement.Id}; requests and {bundle.NoteCount} notes checked");
         AddStep("S4", now, $"challenges sent to {sessions.Count} payers, answer by {Timestamps.Format(challenges[0].ExpiresAt)}");
-        await Persist();
+        Touched();
         LogChallenging(logger, StoreId, CheckoutId, agreement.Id, sessions.Count);
 
         await DeliverChallenges(sessions);
@@ -359,27 +350,34 @@ public sealed partial class CheckoutGrain(
             return Fail(refused);
         }
 
+        var answeredCount = s.Payers.Count(p => p.ResponseId is not null) + 1;
+        var complete = answeredCount == s.Payers.Count;
+        var before = complete ? Snapshot() : null;
         session.ResponseJson = parsed.ToCanonicalString();
         session.ResponseId = parsed.Id;
-        var answeredCount = s.Payers.Count(p => p.ResponseId is not null);
         AddStep("S6", now, $"response of wallet {wallet} verified ({answeredCount} of {s.Payers.Count})");
-        var complete = answeredCount == s.Payers.Count;
-        if (complete)
+        if (before is null)
         {
-            s.Stage = CheckoutStage.Settling;
-            s.VoteDeadline = Timestamps.Truncate(now + _options.VoteTimeout);
-            AddStep("S7", now, $"package sent for settlement to {string.Join(", ", SettlementInstitutions(agreement.Value))}");
+            Touched();
+            return Reply<CheckoutView>.Ok(View());
         }
 
-        await Persist();
+        // S7: the one write of the session, the whole package, before Begin. Conditional on the row's ETag: if another
+        // activation ended the checkout meanwhile, this write does not land, and nothing is begun.
+        s.Stage = CheckoutStage.Settling;
+        s.VoteDeadline = Timestamps.Truncate(now + _options.VoteTimeout);
+        AddStep("S7", now, $"package sent for settlement to {string.Join(", ", SettlementInstitutions(agreement.Value))}");
+        var handedOff = await WriteOrFollow(before);
         verification.Dispose(); // S6 ends with the response recorded; S7 is a step of its own
-        if (complete)
+        if (!handedOff)
         {
-            StopTimer(ref _expiryTimer);
-            LogSettling(logger, StoreId, CheckoutId, agreement.Id);
-            await StartSettlement();
+            return Followed();
         }
 
+        ReleaseSession();
+        StopTimer(ref _expiryTimer);
+        LogSettling(logger, StoreId, CheckoutId, agreement.Id);
+        await StartSettlement();
         return Reply<CheckoutView>.Ok(View());
     }
 
@@ -387,26 +385,6 @@ public sealed partial class CheckoutGrain(
     {
         using var step = CheckoutTelemetry.Step(Steps.Outcome, state.State.TraceParent);
         await ApplySettlement(settlement);
-    }
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        var s = state.State;
-        if (!s.Created || s.Stage is CheckoutStage.Settled or CheckoutStage.Aborted)
-        {
-            await UnregisterReminder();
-            return;
-        }
-
-        using var step = CheckoutTelemetry.Step(Steps.Tick, s.TraceParent);
-
-        if (s.Stage == CheckoutStage.Settling)
-        {
-            await StartSettlement();
-            return;
-        }
-
-        await ExpireIfDue();
     }
 
     private Outcome<Parsed<Agreement>> BuildAgreement(StoreProfile store, string leaderWallet, IReadOnlyList<ProposedParticipant> proposed)
@@ -545,7 +523,7 @@ public sealed partial class CheckoutGrain(
             }
 
             AddStep("S4", now, $"challenges renewed for {expired.Count} payers whose challenge expired unanswered");
-            await Persist();
+            Touched();
         }
 
         await DeliverChallenges([.. s.Payers.Where(p => p.ResponseId is null)]);
@@ -592,7 +570,7 @@ public sealed partial class CheckoutGrain(
     }
 
     /// <summary>S7: hands the package to the settlement grain. Begin is idempotent; when it cannot be reached, the grain
-    /// timer (while active) and the reminder (durable) try again.</summary>
+    /// timer tries again while the activation lives, and the next activation (the next read of the checkout) after.</summary>
     private async Task StartSettlement()
     {
         var s = state.State;
@@ -612,7 +590,6 @@ public sealed partial class CheckoutGrain(
         {
             LogBeginFailed(logger, exception, StoreId, CheckoutId, s.AgreementId!);
             _beginTimer ??= this.RegisterGrainTimer(StartSettlement, _options.RetryPeriod, _options.RetryPeriod);
-            await BringReminderForward();
             return;
         }
 
@@ -621,15 +598,45 @@ public sealed partial class CheckoutGrain(
         {
             // Refused (for example another checkout started this agreement): no bank was asked for this checkout.
             LogBeginRefused(logger, StoreId, CheckoutId, s.AgreementId!, reply.Refusal!.Code);
+            var before = Snapshot();
             s.Stage = CheckoutStage.Aborted;
             s.AbortReason = reply.Refusal;
             AddStep("S7", Now, $"settlement refused the package: {reply.Refusal.Code}");
-            await Persist();
-            await Ended();
+            if (await WriteOrFollow(before))
+            {
+                await Ended();
+            }
+
             return;
         }
 
+        _outcomeTimer ??= this.RegisterGrainTimer(AskSettlement, _options.OutcomePollPeriod, _options.OutcomePollPeriod);
         await ApplySettlement(reply.Value!);
+    }
+
+    /// <summary>
+    /// While begun and not ended, this activation asks the settlement grain for its view now and then: the settlement
+    /// grain tells the checkout its outcome by one-way calls, and one lost after the settlement completed (its reminder
+    /// is gone then) would leave this activation showing Settling until it is collected.
+    /// </summary>
+    private async Task AskSettlement()
+    {
+        var s = state.State;
+        if (s.Stage != CheckoutStage.Settling)
+        {
+            StopTimer(ref _outcomeTimer);
+            return;
+        }
+
+        using var step = CheckoutTelemetry.Step(Steps.Tick, s.TraceParent);
+        var view = await GrainFactory.GetGrain<ISettlementGrain>(s.AgreementId!).Get();
+        if (view is null)
+        {
+            await StartSettlement();
+            return;
+        }
+
+        await ApplySettlement(view);
     }
 
     private SettlementStart SettlementStart()
@@ -701,16 +708,15 @@ public sealed partial class CheckoutGrain(
             changed = true;
         }
 
-        // Only the end is written (the receipt, or the abort with its reason). The votes, a COMMIT and the banks'
-        // acknowledgements seen before it are shown from memory: each is the settlement grain's to keep, and every later
-        // view (the settlement grain's completion, its reminder, this checkout's own Begin retry) carries them again, so
-        // a crash loses nothing the next view does not bring back (ADR 0014).
+        // Nothing is written: the votes, the decision and the banks' acknowledgements are the settlement grain's to keep,
+        // and a fresh activation of this checkout rebuilds the outcome from its view (Begin, in FollowRow). Only the times
+        // of the steps seen since S7 may differ then (ADR 0017).
         if (!changed || !terminal)
         {
             return;
         }
 
-        await Persist();
+        RecordEventMarks();
         LogEnded(logger, StoreId, CheckoutId, s.AgreementId, s.Stage, s.AbortReason?.Code ?? "");
         await Ended();
     }
@@ -734,7 +740,7 @@ public sealed partial class CheckoutGrain(
             ordered.Add(line);
         }
 
-        return new Receipt(s.AgreementId!, StoreId, s.OrderRef, s.Currency, s.TotalMinor, agreement.Payee.Institution, agreement.Payee.Account, ordered, Timestamps.Truncate(now));
+        return new Receipt(s.AgreementId!, StoreId, s.OrderRef, s.Currency, s.TotalMinor, agreement.Payee.Institution, agreement.Payee.Account, ordered, view.CompletedAt ?? Timestamps.Truncate(now));
     }
 
     /// <summary>The checkout's abort reason from the decision: its problem code, naming the bank that found it; a vote
@@ -768,10 +774,15 @@ public sealed partial class CheckoutGrain(
         }
 
         var pending = s.Stage == CheckoutStage.Challenging ? "S6" : "S2";
+        var before = Snapshot();
         s.Stage = CheckoutStage.Aborted;
         s.AbortReason = Refusal.Of(ProtocolErrorCode.CheckoutExpired, $"checkout '{CheckoutId}' expired at {Timestamps.Format(s.ExpiresAt)} before S7; nothing was held.");
         AddStep(pending, now, "the checkout expired before every payer had answered; nothing was held");
-        await Persist();
+        if (!await WriteOrFollow(before))
+        {
+            return;
+        }
+
         LogEnded(logger, StoreId, CheckoutId, s.AgreementId ?? "", s.Stage, s.AbortReason.Code);
         await Ended();
     }
@@ -785,13 +796,21 @@ public sealed partial class CheckoutGrain(
         ScheduleTimers();
     }
 
-    /// <summary>After a terminal stage is stored: no more timers or reminder, and every payer's mailbox is cleared.</summary>
+    /// <summary>After a terminal stage is known: no more timers, and every payer's mailbox is cleared. An outcome a fresh
+    /// activation rebuilds from the settlement grain (<see cref="FollowRow"/>) was counted and announced by the activation
+    /// that saw it happen: neither is repeated at every later activation.</summary>
     private async Task Ended()
     {
-        CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         StopTimer(ref _expiryTimer);
         StopTimer(ref _beginTimer);
-        await UnregisterReminder();
+        StopTimer(ref _outcomeTimer);
+        ReleaseSession();
+        if (_rebuilding)
+        {
+            return;
+        }
+
+        CheckoutMetrics.Ended(state.State.Stage == CheckoutStage.Settled, state.State.AbortReason?.Code);
         if (state.State.AgreementId is { } agreementId)
         {
             foreach (var participant in CurrentAgreement().Value.Participants)
@@ -801,56 +820,12 @@ public sealed partial class CheckoutGrain(
         }
     }
 
-    /// <summary>Registers the reminder, first due at the expiry, once per activation.</summary>
-    private async Task EnsureReminder()
-    {
-        if (!_reminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(ReminderName, Positive(state.State.ExpiresAt - Now), _options.ReminderPeriod);
-            _reminderRegistered = true;
-        }
-    }
-
-    /// <summary>The reminder is first due at the expiry; after a failed Begin it is made due soon, so the retry survives
-    /// a deactivation. Once per activation, and best effort (the timer retries meanwhile).</summary>
-    private async Task BringReminderForward()
-    {
-        if (_reminderForward)
-        {
-            return;
-        }
-
-        try
-        {
-            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
-            _reminderForward = true;
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            LogReminderFailed(logger, exception, StoreId, CheckoutId);
-        }
-    }
-
-    private async Task UnregisterReminder()
-    {
-        _reminderRegistered = false;
-        var reminder = await this.GetReminder(ReminderName);
-        if (reminder is not null)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-    }
-
     private void ScheduleTimers()
     {
         var s = state.State;
-        if (s.Stage is CheckoutStage.Open or CheckoutStage.AgreementProposed or CheckoutStage.Challenging)
+        if (BeforeS7(s.Stage))
         {
             _expiryTimer ??= this.RegisterGrainTimer(ExpiryTick, Positive(s.ExpiresAt - Now), Timeout.InfiniteTimeSpan);
-        }
-        else if (s.Stage == CheckoutStage.Settling)
-        {
-            _beginTimer ??= this.RegisterGrainTimer(StartSettlement, _options.RetryPeriod, _options.RetryPeriod);
         }
     }
 
@@ -861,22 +836,6 @@ public sealed partial class CheckoutGrain(
     }
 
     private static TimeSpan Positive(TimeSpan span) => span > TimeSpan.Zero ? span : TimeSpan.Zero;
-
-    /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>
-    private async Task Persist()
-    {
-        RecordEventMarks();
-        try
-        {
-            await state.WriteOrReloadAsync(this);
-        }
-        catch
-        {
-            // The parsed agreement may belong to the state that was not stored.
-            _agreement = null;
-            throw;
-        }
-    }
 
     private void AddStep(string step, DateTimeOffset at, string detail)
     {
@@ -940,18 +899,17 @@ public sealed partial class CheckoutGrain(
     /// yet"), the row is read again: a second, stale activation can exist briefly after a silo dies
     /// (<see cref="DurableState.RefreshAsync{T}"/>). True when the row had moved on; the caller then decides again.
     /// </summary>
+    /// <remarks>An activation holding the session does not read: its memory is ahead of the row by design, and all another
+    /// activation can write is an end, which the hand-off's conditional write then finds.</remarks>
     private async Task<bool> Stale()
     {
-        if (!await state.RefreshAsync())
+        if (_session || !await state.RefreshAsync())
         {
             return false;
         }
 
-        if (state.State.Created)
-        {
-            ScheduleTimers();
-        }
-
+        _agreement = null;
+        await FollowRow();
         return true;
     }
 
@@ -961,6 +919,11 @@ public sealed partial class CheckoutGrain(
     private Reply<CheckoutView> Closed()
     {
         var s = state.State;
+        if (s.AbortReason?.Code == ProtocolError.ToWireCode(ProtocolErrorCode.CheckoutSessionLost))
+        {
+            return Fail(ProtocolErrorCode.CheckoutSessionLost, s.AbortReason.Detail);
+        }
+
         return s.AbortReason?.Code == ProtocolError.ToWireCode(ProtocolErrorCode.CheckoutExpired) && !s.DecisionSeen
             ? Fail(ProtocolErrorCode.CheckoutExpired, s.AbortReason.Detail)
             : Fail(ProtocolErrorCode.CheckoutClosed, $"checkout '{CheckoutId}' is {s.Stage}: it takes no more of this.");
@@ -993,9 +956,6 @@ public sealed partial class CheckoutGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checkout {Store}/{CheckoutId}: settlement of agreement {AgreementId} could not be begun; retrying")]
     private static partial void LogBeginFailed(ILogger logger, Exception exception, string store, string checkoutId, string agreementId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Checkout {Store}/{CheckoutId}: the reminder could not be brought forward")]
-    private static partial void LogReminderFailed(ILogger logger, Exception exception, string store, string checkoutId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkout {Store}/{CheckoutId}: settlement refused agreement {AgreementId} with {Code}")]
     private static partial void LogBeginRefused(ILogger logger, string store, string checkoutId, string agreementId, string code);

@@ -24,8 +24,13 @@ public sealed class CheckoutOptions
     /// <summary>The grain timer that re-sends lost one-way calls while a grain is active (Verify, Decide, Begin). Default 2 s.</summary>
     public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often a checkout in Settling asks the settlement grain for its view, in case the one-way call that
+    /// tells it the outcome was lost. Default 10 s.</summary>
+    public TimeSpan OutcomePollPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
-    /// The durable reminder that carries the same work across deactivations and silo loss. Default 1 min, which is
+    /// The settlement grain's durable reminder, which carries its work across deactivations and silo loss (the checkout
+    /// registers none, ADR 0017). Default 1 min, which is
     /// Orleans' <c>ReminderOptions.MinimumReminderPeriod</c>: a shorter period needs that option lowered too.
     /// </summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
@@ -38,6 +43,7 @@ public sealed class CheckoutOptions
         Positive(VoteTimeout, nameof(VoteTimeout), TimeSpan.FromSeconds(1));
         Positive(RetryPeriod, nameof(RetryPeriod), TimeSpan.FromMilliseconds(100));
         Positive(ReminderPeriod, nameof(ReminderPeriod), TimeSpan.FromSeconds(1));
+        Positive(OutcomePollPeriod, nameof(OutcomePollPeriod), TimeSpan.FromMilliseconds(100));
         return problems;
 
         void Positive(TimeSpan value, string name, TimeSpan minimum)

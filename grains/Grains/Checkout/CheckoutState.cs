@@ -93,6 +93,11 @@ public sealed class CheckoutState
 
     [Id(22)]
     public DateTimeOffset? OutcomeAt { get; set; }
+
+    /// <summary>A fresh id with each write, so that an activation whose write failed can tell its own write (landed, the
+    /// answer lost) from another activation's when it reads the row back (ADR 0017).</summary>
+    [Id(24)]
+    public string? WriteId { get; set; }
 }
 
 /// <summary>One payer of a checkout from S4 on: what it contributed, its current challenge and its answer.</summary>

@@ -474,7 +474,7 @@ public sealed partial class SettlementGrain(
         IReadOnlyList<BankAcknowledgement> acknowledgements = s.Stage == SettlementStage.Completed
             ? s.Acknowledgements
             : [.. start.Institutions.Where(_acknowledgements.ContainsKey).Select(i => _acknowledgements[i])];
-        return new SettlementView(AgreementId, start.Store, start.CheckoutId, s.Stage, start.Institutions, voted, s.Decision, acknowledgements);
+        return new SettlementView(AgreementId, start.Store, start.CheckoutId, s.Stage, start.Institutions, voted, s.Decision, acknowledgements) { CompletedAt = s.CompletedAt };
     }
 
     /// <summary>Writes the state (see <see cref="DurableState.WriteOrReloadAsync{T}"/>).</summary>

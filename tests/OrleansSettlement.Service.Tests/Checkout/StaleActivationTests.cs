@@ -10,7 +10,9 @@ namespace OrleansSettlement.Service.Tests.Checkout;
 /// default grain directory can briefly run a second activation of a grain after a silo dies; the other one writes, this
 /// one's memory is behind. Here a fresh activation reads a row that is then changed behind its back through the silo's
 /// own storage provider, which is exactly what the other activation's write does. (Found by the chaos set: a payer's S1 refused
-/// <c>unknown_agreement</c> by a leader wallet whose <c>Lead</c> had been written by another activation.)
+/// <c>unknown_agreement</c> by a leader wallet whose <c>Lead</c> had been written by another activation.) A checkout's
+/// session before S7 is held by the activation that opened it (ADR 0017): another activation that finds the row opened
+/// behind its back must end that session, not carry it on from the row (more in <see cref="CheckoutSessionTests"/>).
 /// </summary>
 [Collection(SettlementCollection.Name)]
 public sealed class StaleActivationTests(SettlementFixture fixture) : IDisposable
@@ -63,32 +65,25 @@ public sealed class StaleActivationTests(SettlementFixture fixture) : IDisposabl
     }
 
     [Fact]
-    public async Task S2_AtACheckoutActivationThatMissedItsProposal_ReadsTheRowAgainAndSendsTheChallenges()
+    public async Task S2_AtACheckoutActivationThatMissedTheOpening_ReadsTheRowAgain_AndEndsTheSessionItDoesNotHold()
     {
         var world = await ThreePayers.Create(_kit);
         var checkout = await world.OpenCheckout(_kit);
-        var agreement = await checkout.Propose(world.Alice, world.Shares);
-        await checkout.SendToLeader();
-        var bundle = await checkout.LeaderBundle();
-        var grain = fixture.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(world.Store.Id, checkout.CheckoutId));
-        var row = await fixture.ReadRowAsync<CheckoutState>("checkout", grain);
-        var proposed = (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage);
+        var template = await fixture.ReadRowAsync<CheckoutState>("checkout", checkout.Grain);
 
-        // A fresh activation reads the checkout as it was before the proposal.
-        (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage) = (null, null, CheckoutStage.Open);
-        await fixture.WriteRowAsync("checkout", grain, row);
-        await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        Assert.Equal(CheckoutStage.Open, (await grain.Get())!.Stage);
+        // A fresh activation of another checkout reads no row; then another activation opens it behind its back.
+        var other = _kit.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(world.Store.Id, checkout.CheckoutId + "-b"));
+        Assert.Null(await other.Get());
+        var opened = new GrainState<CheckoutState> { State = template.State! };
+        await fixture.WriteRowAsync("checkout", other, opened);
 
-        // The proposal is written again, as another activation wrote it: this activation still thinks "open".
-        (row.State!.AgreementId, row.State!.AgreementJson, row.State!.Stage) = proposed;
-        await fixture.WriteRowAsync("checkout", grain, row);
+        var participants = world.Shares.Select(s => new ProposedParticipant(s.Payer.PublicJwkJson, s.Payer.Institution, s.ShareMinor)).ToList();
+        var reply = await other.ProposeAgreement(world.Alice.Wallet, participants);
 
-        var reply = await checkout.SubmitBundle(bundle);
-
-        Assert.True(reply.IsOk, reply.Refusal?.Code + ": " + reply.Refusal?.Detail);
-        Assert.Equal(CheckoutStage.Challenging, reply.Value!.Stage);
-        Assert.Equal(agreement.Id, reply.Value.AgreementId);
+        // It holds no session for that row, so it must not carry one on from the row: it ends the checkout.
+        Assert.False(reply.IsOk);
+        Assert.Equal("checkout_session_lost", reply.Refusal!.Code);
+        Assert.Equal(CheckoutStage.Aborted, (await fixture.ReadRowAsync<CheckoutState>("checkout", other)).State!.Stage);
     }
 
     public void Dispose() => _kit.Dispose();

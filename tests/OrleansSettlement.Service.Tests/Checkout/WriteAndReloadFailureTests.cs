@@ -1,6 +1,7 @@
 using Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Core.Internal;
 using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Checkout;
@@ -56,6 +57,34 @@ public sealed class WriteAndReloadFailureTests : IAsyncLifetime
         Assert.Contains(await StoredLeading(leader), id => id == other);
         Assert.Contains(await StoredLeading(leader), id => id == agreement.Id);
         Assert.True(SettlementKit.Ok(await leader.ReceiveContribution(await checkout.Contribution(world.Bob)), "S1 after the replacement") >= 1);
+    }
+
+    [Fact]
+    public async Task HandOff_WhoseBeginWasNotReached_IsBegunByTheNextReadOfTheCheckout()
+    {
+        using var kit = new SettlementKit(Grains);
+        var world = await ThreePayers.Create(kit);
+        var checkout = await world.OpenCheckout(kit);
+        await checkout.RunToChallenges(world.Alice, world.Shares);
+        await checkout.AnswerAll(world.Carol);
+        var settlement = kit.Settlement(checkout.AgreementId);
+
+        // The settlement grain cannot write: the hand-off lands and Begin does not, as when the silo dies between them.
+        // Then the checkout's activation goes (its Begin retries with it): nothing is held, nothing drives the agreement.
+        _failures.Arm(settlement.GetGrainId(), writes: int.MaxValue, reads: 0);
+        Assert.Equal(CheckoutStage.Settling, SettlementKit.Ok(await checkout.Answer(world.Carol), "S5 from Carol").Stage);
+        await checkout.Grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        await SettlementKit.Eventually(async () => await management.GetActivationAddress(checkout.Grain), address => address is null);
+        _failures.Arm(settlement.GetGrainId(), writes: 0, reads: 0);
+        Assert.Null(await settlement.Get());
+
+        // The store (or an app) reads the checkout until it ends: the fresh activation finds the hand-off and begins.
+        var settled = await SettlementKit.Eventually(checkout.Get, view => view.Stage == CheckoutStage.Settled, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(CheckoutStage.Settled, settled.Stage);
+        Assert.NotNull(settled.Receipt);
+        Assert.Equal(ThreePayers.TotalMinor, await kit.Balance(world.BankC, world.Store.Account));
     }
 
     public async Task InitializeAsync()
