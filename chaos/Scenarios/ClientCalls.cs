@@ -109,7 +109,7 @@ public sealed class CheckoutExpiredException : Exception
 }
 
 /// <summary>The leader's mailbox is gone (an S1 refused <c>unknown_agreement</c>, or an accepted contribution missing):
-/// it lives in the wallet activation's memory only before S7 (ADR 0018), so only a silo's death loses it. The attempt
+/// it lives in the wallet activation's memory only before S7 (ADR 0018), so losing the activation loses it. The attempt
 /// cannot go on; the checkout expires without payment.</summary>
 public sealed class LeaderMailboxLostException : Exception
 {

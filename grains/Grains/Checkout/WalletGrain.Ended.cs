@@ -6,10 +6,10 @@ namespace OrleansSettlement.Grains.Checkout;
 /// <summary>
 /// The end of an agreement, kept in memory and written with the wallet's next write (ADR 0014). Nothing it changes is
 /// money or a promise: the mailbox entries and the challenge it drops are held in memory only (WalletGrain.Session.cs)
-/// and expire anyway, and the recent checkouts are a convenience list. So <see cref="AgreementEnded"/> writes nothing by itself; its changes are applied
-/// to the state at once (reads, the live feed and the next write see them) and again after every read of the row, until a
-/// write has stored them. A crash before that write may drop a recent-checkouts entry; the deactivation writes them, best
-/// effort.
+/// and expire anyway, and the recent checkouts are a convenience list. So <see cref="AgreementEnded"/> writes nothing by
+/// itself; its changes are applied to the state at once (reads, the live feed and the next write see them) and again
+/// after every read of the row (a failed write's reload), until a write has stored them. A crash before that write may
+/// drop a recent-checkouts entry; the deactivation writes them, best effort.
 /// </summary>
 public sealed partial class WalletGrain
 {

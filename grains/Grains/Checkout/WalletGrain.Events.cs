@@ -17,8 +17,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// <para>Numbers are never given twice, even when an activation is lost with events that were never stored: an
 /// activation's first number jumps to at least <see cref="SeqPerMillisecond"/> times the Unix time in milliseconds, above
 /// every number an earlier activation gave (it lived before this one was made, and gave fewer than
-/// <see cref="SeqPerMillisecond"/> numbers a millisecond), and then numbers go up by 1. A client whose last number is
-/// above the stored ones and not this activation's, or that waits across the jump, is told to read the wallet again
+/// <see cref="SeqPerMillisecond"/> numbers a millisecond), and then numbers go up by 1. Each event names the number given
+/// before it (<see cref="WalletEvent.Prev"/>), so a client whose last number is not the predecessor of the next event it
+/// would get (events trimmed, or lost with an activation) is told to read the wallet again
 /// (<see cref="WalletEventsPage.Gap"/>).</para>
 /// </remarks>
 public sealed partial class WalletGrain
@@ -38,10 +39,6 @@ public sealed partial class WalletGrain
     /// <summary>The newest number this activation gave; 0 until it gives one.</summary>
     private long _seq;
 
-    /// <summary>The stored number when this activation gave its first one, and the number it jumped to (numbers between
-    /// them were never given by this activation); -1 until then.</summary>
-    private (long From, long To) _jump = (-1, -1);
-
     public Task<WalletEventsPage> GetEvents(long after)
     {
         var s = state.State;
@@ -52,14 +49,13 @@ public sealed partial class WalletGrain
             kept.RemoveRange(0, kept.Count - MaxEvents);
         }
 
-        if (after < 0 || after > latest || (after > _jump.From && after <= _jump.To))
+        if (after < 0 || after > latest)
         {
             return Task.FromResult(new WalletEventsPage(latest, kept, Gap: true));
         }
 
         var events = kept.Where(e => e.Seq > after).ToList();
-        var next = after == _jump.From ? _jump.To + 1 : after + 1;
-        var missing = after < latest && (events.Count == 0 || events[0].Seq != next);
+        var missing = events.Count > 0 ? events[0].Prev != after : after < latest;
         return Task.FromResult(new WalletEventsPage(latest, events, missing));
     }
 
@@ -148,14 +144,14 @@ public sealed partial class WalletGrain
     private WalletEvent NewEvent(string type, string? agreementId, string? store, string? checkoutId, string? wallet, string? challengeJson, int count)
     {
         var now = _time.GetUtcNow();
+        var prev = _seq;
         if (_seq == 0)
         {
-            var stored = state.State.EventSeq;
-            _seq = Math.Max(stored, now.ToUnixTimeMilliseconds() * SeqPerMillisecond);
-            _jump = (stored, _seq);
+            prev = state.State.EventSeq;
+            _seq = Math.Max(prev, now.ToUnixTimeMilliseconds() * SeqPerMillisecond);
         }
 
-        return new WalletEvent(++_seq, type, now, agreementId, store, checkoutId, wallet, challengeJson, count);
+        return new WalletEvent(++_seq, type, now, agreementId, store, checkoutId, wallet, challengeJson, count, prev);
     }
 
     private static void Trim(List<WalletEvent> events)

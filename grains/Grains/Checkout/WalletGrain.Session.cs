@@ -5,9 +5,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// (<see cref="Lead"/>), the S1 contributions in its mailbox (<see cref="ReceiveContribution"/>) and the S4 challenges
 /// addressed to it (<see cref="DeliverChallenge"/>). None is written, and no write of the wallet carries them (nor their
 /// live events): the commit rule asks for durability only from S7 on, and before S7 nothing is held, so losing them
-/// loses nothing but time. A fresh activation holds none: the payer's S1 is refused <c>unknown_agreement</c> until the
-/// leader proposes again, and a lost challenge comes again when the leader sends its bundle again; otherwise the
-/// checkout expires without payment.
+/// loses nothing but time. A fresh activation holds none: the payers' S1 is refused <c>unknown_agreement</c> until the
+/// lead is recorded again (<see cref="Lead"/>), and a lost challenge comes again when the leader sends its bundle again;
+/// otherwise the checkout expires without payment (docs/protocol.md 3.8).
 /// </summary>
 /// <remarks>
 /// While any entry pends, the activation is kept from idle collection until the latest expiry among them

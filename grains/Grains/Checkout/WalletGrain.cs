@@ -148,12 +148,12 @@ public sealed partial class WalletGrain(
 
         // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
         // The agreements it leads are held in this activation's memory only (ADR 0018), so a fresh activation knows none:
-        // there is no row to read again, and the leader proposes again (or the checkout expires).
+        // there is no row to read again, and the refusal stands (docs/protocol.md 3.8).
         if (led is null)
         {
             return _leading.Exists(l => string.Equals(l.Store, agreement.Value.Store, StringComparison.Ordinal))
                 ? Refuse(ProtocolErrorCode.AgreementMismatch, $"wallet {entry.Wallet} accepted agreement {agreement.Id}, which is not the one leader {WalletId} proposed at store '{agreement.Value.Store}': fetch the agreement from the checkout and accept that one.")
-                : Refuse(ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first (and proposes it again if the leader's mailbox was lost: it is held in memory only before S7).");
+                : Refuse(ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first. A leader's mailbox is kept in memory only before S7; if it was lost, this attempt ends when its checkout expires.");
         }
 
         var box = _mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreement.Id, StringComparison.Ordinal));

@@ -116,6 +116,36 @@ public sealed class WalletSessionTests(SettlementFixture fixture) : IDisposable
         Assert.Single(await leader.GetContributions(agreement.Id));
     }
 
+    [Fact]
+    public async Task LiveEvents_OfALostActivation_AreNeverNumberedAgain_AndTheirReadersAreToldToReadAgain()
+    {
+        var world = await ThreePayers.Create(_kit);
+        var leader = _kit.Wallet(world.Alice);
+        var stored = (await leader.GetEvents(0)).Latest;
+        var checkout = await world.OpenCheckout(_kit);
+        await checkout.Propose(world.Alice, world.Shares);
+        var led = Assert.Single((await leader.GetEvents(stored)).Events);
+        Assert.Equal(WalletEventTypes.AgreementLed, led.Type);
+
+        // The activation goes with its memory-only event; its number is above every stored one and not stored itself.
+        await leader.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var afterLoss = await leader.GetEvents(led.Seq);
+        Assert.True(afterLoss.Gap);
+        Assert.Equal(stored, afterLoss.Latest);
+
+        // The next activation's first event (notes arriving) jumps above the lost number and names the last stored one
+        // as its predecessor: a reader that saw the lost event reads again, one that saw the stored ones goes on.
+        await _kit.Withdraw(world.Alice, 100);
+        var notes = Assert.Single((await SettlementKit.Eventually(() => leader.GetEvents(stored), p => p.Events.Count > 0)).Events);
+        Assert.Equal(WalletEventTypes.Notes, notes.Type);
+        Assert.True(notes.Seq > led.Seq);
+        Assert.Equal(stored, notes.Prev);
+        Assert.False((await leader.GetEvents(stored)).Gap);
+        var lostReader = await leader.GetEvents(led.Seq);
+        Assert.True(lostReader.Gap);
+        Assert.Equal(notes.Seq, lostReader.Latest);
+    }
+
     public void Dispose() => _kit.Dispose();
 
     private Task<GrainState<WalletState>> Row(IWalletGrain wallet) => fixture.ReadRowAsync<WalletState>("wallet", wallet);
