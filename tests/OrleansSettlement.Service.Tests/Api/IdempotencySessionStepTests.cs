@@ -94,6 +94,12 @@ public sealed class IdempotencySessionStepTests(ApiFixture api) : IDisposable
         Assert.Equal(IdempotencyStatus.KeyReused, (await record.Remember("hash-b", answer)).Status);
         Assert.Equal(answer, (await record.Remember("hash-a", answer with { Body = "{}" })).Answer);
 
+        // Kept through idle collection for the replay window...
+        await Task.Delay(100);
+        await api.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.FromMilliseconds(50));
+        Assert.Equal((IdempotencyStatus.Answered, answer), ((await record.Check("hash-a")).Status, (await record.Check("hash-a")).Answer));
+
+        // ...but never stored: a fresh activation knows nothing of it.
         await record.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         Assert.Equal(IdempotencyStatus.Run, (await record.Check("hash-b")).Status);
     }
