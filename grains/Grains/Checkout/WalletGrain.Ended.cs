@@ -44,6 +44,7 @@ public sealed partial class WalletGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        ReportSessionLost(reason);
         if (_unsavedEnded.Count > 0 && state.State.Registered)
         {
             try

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace OrleansSettlement.Grains.Checkout;
 
 /// <summary>
@@ -49,4 +51,19 @@ public sealed partial class WalletGrain
             .Max();
         DelayDeactivation(last > now ? last - now : TimeSpan.Zero);
     }
+
+    /// <summary>Logs the pre-S7 entries an activation takes with it when it goes before they ended (a shutdown, a dropped
+    /// activation): their checkouts cannot go on and expire without payment.</summary>
+    private void ReportSessionLost(DeactivationReason reason)
+    {
+        var now = _time.GetUtcNow();
+        var pending = _leading.Count(l => l.ExpiresAt > now) + _challenges.Count(c => c.ExpiresAt > now);
+        if (pending > 0)
+        {
+            LogSessionLost(logger, WalletId, pending, reason.ReasonCode.ToString());
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wallet {Wallet}: deactivated ({Reason}) with {Count} pre-S7 entries held in memory only; they are lost (ADR 0018)")]
+    private static partial void LogSessionLost(ILogger logger, string wallet, int count, string reason);
 }
