@@ -170,7 +170,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunByContentAsync(async _ =>
+            return await request.RunSessionStepAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).ProposeAgreement(request.Caller.Name, participants).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -218,7 +218,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunByContentAsync(async _ =>
+            return await request.RunSessionStepAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitBundle(request.Caller.Name, contributions).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -255,7 +255,7 @@ internal static class StoreEndpoints
                 return request.Refuse(ProtocolErrorCode.Forbidden, $"wallet {request.Caller.Name} may not answer for wallet {Truncate(responder)}: the responding wallet signs its own request.");
             }
 
-            return await request.RunByContentAsync(async _ =>
+            return await request.RunSessionStepAsync(async _ =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitResponse(request.Caller.Name, response).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);

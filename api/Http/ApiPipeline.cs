@@ -15,9 +15,10 @@ public delegate Task<Outcome<Caller>> Authorize(Authenticator authenticator, Pos
 /// The steps every route takes, in order. GET: the cluster is reachable (503 otherwise), the caller is authenticated, the
 /// route answers. POST: the cluster is reachable, an Idempotency-Key is present (400 <c>idempotency_key_missing</c>), the
 /// body is within its limit (413), the caller is authenticated (401/403), the route checks the body (400s, not stored),
-/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>, or
-/// <see cref="PostRequest.RunByContentAsync"/> for operations idempotent by content), whose answer (success or refusal) is
-/// stored and replayed to every retry.
+/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>,
+/// <see cref="PostRequest.RunByContentAsync"/> for operations idempotent by content, or
+/// <see cref="PostRequest.RunSessionStepAsync"/> for the steps of a checkout's session before S7), whose answer (success
+/// or refusal) is kept and replayed to every retry.
 /// </summary>
 internal sealed class ApiPipeline(IGrainFactory grains, Authenticator authenticator, ClusterConnection connection, IOptions<ApiOptions> options)
 {
@@ -152,7 +153,30 @@ public sealed class PostRequest : IDisposable
     /// the operation again. Meanwhile the record reserves the key in memory: concurrent attempts share its operation id and
     /// start time, and another request with the key is <c>idempotency_key_reused</c> (ADR 0014).
     /// </summary>
-    public async Task<ApiAnswer> RunByContentAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
+    public Task<ApiAnswer> RunByContentAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation) =>
+        RunCheckedAsync(operation, (record, requestHash, answer) => record.Record(requestHash, answer));
+
+    /// <summary>
+    /// Like <see cref="RunByContentAsync"/>, for a step of a checkout's session before S7 (propose, S1, S2, S5, join,
+    /// decline), with no write at all: the answer is kept in the record's memory only, and replayed to retries while the
+    /// record's activation lives (a few minutes at least). The step is idempotent by content at its grain and nothing is
+    /// held before S7, so a retry after the record was lost runs the step again and answers alike, or says that the
+    /// session was lost (ADR 0018).
+    /// </summary>
+    public Task<ApiAnswer> RunSessionStepAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation) =>
+        RunCheckedAsync(operation, (record, requestHash, answer) => record.Remember(requestHash, answer));
+
+    public void Dispose()
+    {
+        if (_json is { IsOk: true } json)
+        {
+            json.Value.Dispose();
+        }
+    }
+
+    /// <summary>Checks the record (no write), runs the operation, and has <paramref name="keep"/> record its answer unless
+    /// it is a 5xx (then the key is released).</summary>
+    private async Task<ApiAnswer> RunCheckedAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation, Func<IIdempotencyGrain, string, IdempotentAnswer, Task<IdempotencyTicket>> keep)
     {
         ArgumentNullException.ThrowIfNull(operation);
         var (record, requestHash) = IdempotencyRecord();
@@ -179,21 +203,13 @@ public sealed class PostRequest : IDisposable
             return answer;
         }
 
-        var recorded = await record.Record(requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
+        var recorded = await keep(record, requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
         if (recorded.Status == IdempotencyStatus.KeyReused)
         {
             return KeyReused();
         }
 
         return FirstAnswer(answer, recorded.Answer!);
-    }
-
-    public void Dispose()
-    {
-        if (_json is { IsOk: true } json)
-        {
-            json.Value.Dispose();
-        }
     }
 
     /// <summary>This request's idempotency record (by caller, method, route and key) and the hash of its content.</summary>

@@ -98,7 +98,17 @@ public sealed class CheckoutDriver
         foreach (var share in _shares.Skip(1))
         {
             var contribution = await ContributionOf(share).ConfigureAwait(false);
-            await _calls.Ok(() => _grains.GetGrain<IWalletGrain>(Leader.Wallet).ReceiveContribution(contribution), $"S1 from {share.Payer}").ConfigureAwait(false);
+            var sent = await _calls.Send(() => _grains.GetGrain<IWalletGrain>(Leader.Wallet).ReceiveContribution(contribution), $"S1 from {share.Payer}").ConfigureAwait(false);
+            if (!sent.IsOk)
+            {
+                var refused = $"S1 from {share.Payer} was refused: {sent.Refusal!.Code}: {sent.Refusal.Detail}";
+                throw sent.Refusal.Code switch
+                {
+                    "unknown_agreement" => new LeaderMailboxLostException(refused),
+                    "agreement_expired" or "checkout_expired" => new CheckoutExpiredException(refused),
+                    _ => new ScenarioDriverException(refused),
+                };
+            }
         }
 
         Progress = "S1 done";
@@ -247,7 +257,7 @@ public sealed class CheckoutDriver
             var expiresAt = Agreement.Value.ExpiresAt;
             throw DateTimeOffset.UtcNow >= expiresAt
                 ? new CheckoutExpiredException($"the agreement expired at {Timestamps.Format(expiresAt)} before the leader read its mailbox.")
-                : new ScenarioDriverException("the leader's mailbox lacks a contribution that was accepted.");
+                : new LeaderMailboxLostException("the leader's mailbox lacks a contribution that was accepted.");
         }
 
         return [.. others!, await ContributionOf(_shares[0]).ConfigureAwait(false)];

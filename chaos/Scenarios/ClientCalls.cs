@@ -109,3 +109,23 @@ public sealed class CheckoutExpiredException : Exception
     {
     }
 }
+
+/// <summary>The leader's mailbox is gone (an S1 refused <c>unknown_agreement</c>, or an accepted contribution missing):
+/// it lives in the wallet activation's memory only before S7 (ADR 0018), so losing the activation loses it. The attempt
+/// cannot go on; the checkout expires without payment.</summary>
+public sealed class LeaderMailboxLostException : Exception
+{
+    public LeaderMailboxLostException()
+    {
+    }
+
+    public LeaderMailboxLostException(string message)
+        : base(message)
+    {
+    }
+
+    public LeaderMailboxLostException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

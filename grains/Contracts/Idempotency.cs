@@ -29,7 +29,8 @@ public enum IdempotencyStatus
     KeyReused = 2,
 }
 
-/// <summary>What <see cref="IIdempotencyGrain.Begin"/> or <see cref="IIdempotencyGrain.Check"/> says about a request.</summary>
+/// <summary>What <see cref="IIdempotencyGrain.Begin"/>, <see cref="IIdempotencyGrain.Check"/> or the answer's record
+/// says about a request.</summary>
 /// <param name="Status">What to do.</param>
 /// <param name="OperationId">A random id fixed by the first attempt and the same for every retry, for operations that need
 /// one (an account's operation id, a new checkout's id).</param>
@@ -45,7 +46,8 @@ public sealed record IdempotencyTicket(
 /// <summary>
 /// One Idempotency-Key of one caller on one route: the hash of the first request made with it and, once given, the
 /// answer. A retry with the same request gets the stored answer; the same key with another request is refused. Key:
-/// <see cref="IdempotencyKeys.GrainKey"/>. The record is kept for <see cref="IdempotencyKeys.Retention"/> at least.
+/// <see cref="IdempotencyKeys.GrainKey"/>. A stored record is kept for <see cref="IdempotencyKeys.Retention"/> at least;
+/// a record kept in memory only (<see cref="Remember"/>) while its activation lives.
 /// </summary>
 [Alias("osettle.IIdempotencyGrain")]
 public interface IIdempotencyGrain : IGrainWithStringKey
@@ -73,6 +75,16 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     /// <see cref="IdempotencyStatus.KeyReused"/> when the key was taken meanwhile by another request.</summary>
     [Alias("Record")]
     Task<IdempotencyTicket> Record(string requestHash, IdempotentAnswer answer);
+
+    /// <summary>
+    /// Like <see cref="Record"/>, but the request's hash and answer are kept in the record's memory only, never written:
+    /// for the steps of a checkout's session before S7, which are idempotent by content and hold nothing (ADR 0018).
+    /// While the activation lives (at least <c>IdempotencyGrain.ReplayWindow</c> after the answer), a retry gets the
+    /// answer again and another request with the key is refused; after that the retry runs the step again, which
+    /// answers alike (or says that the session was lost).
+    /// </summary>
+    [Alias("Remember")]
+    Task<IdempotencyTicket> Remember(string requestHash, IdempotentAnswer answer);
 
     /// <summary>Forgets the reservation of a request that got no answer to store (a 5xx), so a corrected request may use
     /// the key at once.</summary>

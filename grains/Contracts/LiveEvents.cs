@@ -2,10 +2,10 @@ namespace OrleansSettlement.Contracts;
 
 /// <summary>
 /// One event of a wallet's live feed (docs/api.md, "Live updates"): something arrived in its mailbox or changed in its
-/// wallet. Recorded in the same durable write as the change itself, with a per-wallet sequence number, so a client that
-/// reconnects with the last number it saw gets exactly the events it missed.
+/// wallet. Recorded in the same durable write as the change itself (or kept in memory with a pre-S7 item, ADR 0018),
+/// with a per-wallet number, so a client that reconnects with the last number it saw gets exactly the events it missed.
 /// </summary>
-/// <param name="Seq">The wallet's event number: 1, 2, 3... never reused.</param>
+/// <param name="Seq">The wallet's event number: increasing, never reused (ADR 0018).</param>
 /// <param name="Type">One of <see cref="WalletEventTypes"/>.</param>
 /// <param name="At">When the change was stored.</param>
 /// <param name="AgreementId">The agreement concerned, when there is one.</param>
@@ -14,6 +14,8 @@ namespace OrleansSettlement.Contracts;
 /// <param name="Wallet">For a contribution: the wallet that sent it.</param>
 /// <param name="ChallengeJson">For a challenge: the store-signed challenge (canonical JSON text).</param>
 /// <param name="Count">Contributions now held for the agreement, or notes received.</param>
+/// <param name="Prev">The number given just before this one (0 for the wallet's first event, and in rows written before
+/// ADR 0018): a client whose last number is not this event's <paramref name="Prev"/> missed something.</param>
 [GenerateSerializer, Immutable, Alias("osettle.WalletEvent")]
 public sealed record WalletEvent(
     [property: Id(0)] long Seq,
@@ -24,7 +26,8 @@ public sealed record WalletEvent(
     [property: Id(5)] string? CheckoutId,
     [property: Id(6)] string? Wallet,
     [property: Id(7)] string? ChallengeJson,
-    [property: Id(8)] int Count);
+    [property: Id(8)] int Count,
+    [property: Id(9)] long Prev);
 
 /// <summary>The kinds of <see cref="WalletEvent"/>.</summary>
 public static class WalletEventTypes

@@ -5,11 +5,11 @@ namespace OrleansSettlement.Grains.Checkout;
 
 /// <summary>
 /// The end of an agreement, kept in memory and written with the wallet's next write (ADR 0014). Nothing it changes is
-/// money or a promise: the mailbox entries and the challenge it drops expire anyway (<c>PruneExpired</c>), and the recent
-/// checkouts are a convenience list. So <see cref="AgreementEnded"/> writes nothing by itself; its changes are applied
-/// to the state at once (reads, the live feed and the next write see them) and again after every read of the row, until a
-/// write has stored them. A crash before that write may drop a recent-checkouts entry; the deactivation writes them, best
-/// effort.
+/// money or a promise: the mailbox entries and the challenge it drops are held in memory only (WalletGrain.Session.cs)
+/// and expire anyway, and the recent checkouts are a convenience list. So <see cref="AgreementEnded"/> writes nothing by
+/// itself; its changes are applied to the state at once (reads, the live feed and the next write see them) and again
+/// after every read of the row (a failed write's reload), until a write has stored them. A crash before that write may
+/// drop a recent-checkouts entry; the deactivation writes them, best effort.
 /// </summary>
 public sealed partial class WalletGrain
 {
@@ -23,7 +23,13 @@ public sealed partial class WalletGrain
             return Task.CompletedTask;
         }
 
-        PruneExpired(_time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        PruneExpired(now);
+        if (DropSession(agreementId))
+        {
+            SessionChanged(now);
+        }
+
         var ended = new EndedAgreement(agreementId, GrainKeys.Checkout(store, checkoutId));
         if (Apply(ended))
         {
@@ -38,6 +44,7 @@ public sealed partial class WalletGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        ReportSessionLost(reason);
         if (_unsavedEnded.Count > 0 && state.State.Registered)
         {
             try
@@ -63,35 +70,33 @@ public sealed partial class WalletGrain
         }
     }
 
-    /// <summary>Drops the agreement's mailbox entries, its leading record and its challenge, and puts its checkout first
-    /// in the recent checkouts; true when anything changed.</summary>
+    /// <summary>Puts the ended agreement's checkout first in the recent checkouts; true when that changed them.</summary>
     private bool Apply(EndedAgreement ended)
     {
         var s = state.State;
-        var changed = s.Mailbox.RemoveAll(m => string.Equals(m.AgreementId, ended.AgreementId, StringComparison.Ordinal)) > 0;
-        changed |= s.Leading.RemoveAll(l => string.Equals(l.AgreementId, ended.AgreementId, StringComparison.Ordinal)) > 0;
-        changed |= s.Challenges.RemoveAll(c => string.Equals(c.Challenge.AgreementId, ended.AgreementId, StringComparison.Ordinal)) > 0;
-        if (s.RecentCheckouts.Count == 0 || !string.Equals(s.RecentCheckouts[0], ended.Checkout, StringComparison.Ordinal))
+        if (s.RecentCheckouts.Count > 0 && string.Equals(s.RecentCheckouts[0], ended.Checkout, StringComparison.Ordinal))
         {
-            s.RecentCheckouts.Remove(ended.Checkout);
-            s.RecentCheckouts.Insert(0, ended.Checkout);
-            if (s.RecentCheckouts.Count > MaxRecentCheckouts)
-            {
-                s.RecentCheckouts.RemoveRange(MaxRecentCheckouts, s.RecentCheckouts.Count - MaxRecentCheckouts);
-            }
-
-            changed = true;
+            return false;
         }
 
-        return changed;
+        s.RecentCheckouts.Remove(ended.Checkout);
+        s.RecentCheckouts.Insert(0, ended.Checkout);
+        if (s.RecentCheckouts.Count > MaxRecentCheckouts)
+        {
+            s.RecentCheckouts.RemoveRange(MaxRecentCheckouts, s.RecentCheckouts.Count - MaxRecentCheckouts);
+        }
+
+        return true;
     }
 
-    /// <summary>Reads the row again (see <see cref="DurableState.RefreshAsync{T}"/>) and keeps the unsaved endings.</summary>
-    private async Task<bool> RefreshAsync()
+    /// <summary>Drops the ended agreement's mailbox entries, its leading record and its challenge (memory only); true when
+    /// any was held.</summary>
+    private bool DropSession(string agreementId)
     {
-        var moved = await state.RefreshAsync();
-        ReapplyUnsavedEnded();
-        return moved;
+        var dropped = _mailbox.RemoveAll(m => string.Equals(m.AgreementId, agreementId, StringComparison.Ordinal));
+        dropped += _leading.RemoveAll(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal));
+        dropped += _challenges.RemoveAll(c => string.Equals(c.Challenge.AgreementId, agreementId, StringComparison.Ordinal));
+        return dropped > 0;
     }
 
     /// <summary>Writes the state with the unsaved endings (see <see cref="DurableState.WriteOrReloadAsync{T}"/>); after a

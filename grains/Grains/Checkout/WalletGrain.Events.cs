@@ -4,75 +4,73 @@ using OrleansSettlement.Protocol.Encoding;
 namespace OrleansSettlement.Grains.Checkout;
 
 /// <summary>
-/// The wallet's live feed: every write announces what it added (an agreement led, a contribution, a challenge, notes, an
-/// ended checkout) as numbered events stored in the same write, so a feed never shows what was not stored and never
-/// loses what was.
+/// The wallet's live feed: every change announces what it added (an agreement led, a contribution, a challenge, notes, an
+/// ended checkout) as numbered events. Events about stored items (notes, ended checkouts) are stored in the same write as
+/// the item, so the feed never shows a stored item that was not stored and never loses one that was; events about the
+/// pre-S7 items, which live in the activation's memory only (WalletGrain.Session.cs, ADR 0018), live there too.
 /// </summary>
 /// <remarks>
-/// The feed is a diff, not a hook in each operation: before each write the items in the state are compared with the
-/// keys already announced. Keys are dropped with their items, so the key list is bounded by the state's own limits; the
-/// event list keeps the newest <see cref="MaxEvents"/>. A row written before the feed existed announces its items once,
-/// at its next write.
+/// <para>The feed is a diff, not a hook in each operation: the items are compared with the keys already announced, the
+/// stored items before each write (keys kept in the row), the pre-S7 items after each change (keys kept in memory). Keys
+/// are dropped with their items, so the key lists are bounded by the items' own limits; each event list keeps the newest
+/// <see cref="MaxEvents"/>. A row written before the feed existed announces its items once, at its next write.</para>
+/// <para>Numbers are never given twice, even when an activation is lost with events that were never stored: an
+/// activation's first number jumps to at least <see cref="SeqPerMillisecond"/> times the Unix time in milliseconds, above
+/// every number an earlier activation gave (it lived before this one was made, and gave fewer than
+/// <see cref="SeqPerMillisecond"/> numbers a millisecond), and then numbers go up by 1. Each event names the number given
+/// before it (<see cref="WalletEvent.Prev"/>), so a client whose last number is not the predecessor of the next event it
+/// would get (events trimmed, or lost with an activation) is told to read the wallet again
+/// (<see cref="WalletEventsPage.Gap"/>).</para>
 /// </remarks>
 public sealed partial class WalletGrain
 {
     /// <summary>The most events kept; a client further behind is told to read the wallet again.</summary>
     public const int MaxEvents = 64;
 
+    /// <summary>How many numbers an activation's first number leaves room for per millisecond of the Unix time.</summary>
+    public const long SeqPerMillisecond = 1_000;
+
+    /// <summary>Events about the pre-S7 items, newest last, never stored.</summary>
+    private readonly List<WalletEvent> _sessionEvents = [];
+
+    /// <summary>Keys of the pre-S7 items already announced.</summary>
+    private HashSet<string> _announcedSession = new(StringComparer.Ordinal);
+
+    /// <summary>The newest number this activation gave; 0 until it gives one.</summary>
+    private long _seq;
+
     public Task<WalletEventsPage> GetEvents(long after)
     {
         var s = state.State;
-        if (after < 0 || after > s.EventSeq)
+        var latest = Math.Max(s.EventSeq, _seq);
+        var kept = s.Events.Concat(_sessionEvents).OrderBy(e => e.Seq).ToList();
+        if (kept.Count > MaxEvents)
         {
-            return Task.FromResult(new WalletEventsPage(s.EventSeq, [.. s.Events], Gap: true));
+            kept.RemoveRange(0, kept.Count - MaxEvents);
         }
 
-        var events = s.Events.Where(e => e.Seq > after).ToList();
-        var missing = after < s.EventSeq && (events.Count == 0 || events[0].Seq != after + 1);
-        return Task.FromResult(new WalletEventsPage(s.EventSeq, events, missing));
+        if (after < 0 || after > latest)
+        {
+            return Task.FromResult(new WalletEventsPage(latest, kept, Gap: true));
+        }
+
+        var events = kept.Where(e => e.Seq > after).ToList();
+        var missing = events.Count > 0 ? events[0].Prev != after : after < latest;
+        return Task.FromResult(new WalletEventsPage(latest, events, missing));
     }
 
-    /// <summary>Appends an event for every item of the state not announced yet, and forgets keys of items that are gone.</summary>
+    /// <summary>Appends an event for every stored item not announced yet, and forgets keys of items that are gone; called
+    /// before each write, which stores the events and the newest number.</summary>
     private void RecordEvents()
     {
         var s = state.State;
-        var now = _time.GetUtcNow();
         var announced = s.AnnouncedKeys.ToHashSet(StringComparer.Ordinal);
         var current = new List<string>();
         var notes = 0;
 
-        foreach (var led in s.Leading)
-        {
-            if (Announce("led|" + led.AgreementId))
-            {
-                Add(WalletEventTypes.AgreementLed, led.AgreementId, led.Store, null, null, null, 0);
-            }
-        }
-
-        foreach (var box in s.Mailbox)
-        {
-            foreach (var contribution in box.Contributions)
-            {
-                if (Announce($"contribution|{box.AgreementId}|{contribution.Wallet}|{contribution.ContentKey}"))
-                {
-                    var store = s.Leading.FirstOrDefault(l => string.Equals(l.AgreementId, box.AgreementId, StringComparison.Ordinal))?.Store;
-                    Add(WalletEventTypes.Contribution, box.AgreementId, store, null, contribution.Wallet, null, box.Contributions.Count);
-                }
-            }
-        }
-
-        foreach (var stored in s.Challenges)
-        {
-            if (Announce("challenge|" + stored.ChallengeId))
-            {
-                var c = stored.Challenge;
-                Add(WalletEventTypes.Challenge, c.AgreementId, c.Store, c.CheckoutId, null, c.ChallengeJson, 0);
-            }
-        }
-
         foreach (var note in s.Notes)
         {
-            if (Announce($"note|{note.Issuer}|{note.Serial}"))
+            if (Announce(announced, current, $"note|{note.Issuer}|{note.Serial}"))
             {
                 notes++;
             }
@@ -80,35 +78,87 @@ public sealed partial class WalletGrain
 
         if (notes > 0)
         {
-            Add(WalletEventTypes.Notes, null, null, null, null, null, notes);
+            s.Events.Add(NewEvent(WalletEventTypes.Notes, null, null, null, null, null, notes));
         }
 
         foreach (var checkout in s.RecentCheckouts)
         {
-            if (Announce("ended|" + checkout))
+            if (Announce(announced, current, "ended|" + checkout))
             {
                 var (store, checkoutId) = GrainKeys.Split(checkout);
-                Add(WalletEventTypes.CheckoutEnded, null, store, checkoutId, null, null, 0);
+                s.Events.Add(NewEvent(WalletEventTypes.CheckoutEnded, null, store, checkoutId, null, null, 0));
             }
         }
 
         s.AnnouncedKeys = current;
-        if (s.Events.Count > MaxEvents)
+        Trim(s.Events);
+        s.EventSeq = Math.Max(s.EventSeq, _seq);
+    }
+
+    /// <summary>Appends an event for every pre-S7 item not announced yet (memory only), and forgets keys of items that
+    /// are gone.</summary>
+    private void RecordSessionEvents()
+    {
+        var current = new List<string>();
+        foreach (var led in _leading)
         {
-            s.Events.RemoveRange(0, s.Events.Count - MaxEvents);
+            if (Announce(_announcedSession, current, "led|" + led.AgreementId))
+            {
+                _sessionEvents.Add(NewEvent(WalletEventTypes.AgreementLed, led.AgreementId, led.Store, null, null, null, 0));
+            }
         }
 
-        bool Announce(string item)
+        foreach (var box in _mailbox)
         {
-            var key = Sha256Id.Of(System.Text.Encoding.UTF8.GetBytes(item))[..22];
-            current.Add(key);
-            return !announced.Contains(key);
+            foreach (var contribution in box.Contributions)
+            {
+                if (Announce(_announcedSession, current, $"contribution|{box.AgreementId}|{contribution.Wallet}|{contribution.ContentKey}"))
+                {
+                    var store = _leading.FirstOrDefault(l => string.Equals(l.AgreementId, box.AgreementId, StringComparison.Ordinal))?.Store;
+                    _sessionEvents.Add(NewEvent(WalletEventTypes.Contribution, box.AgreementId, store, null, contribution.Wallet, null, box.Contributions.Count));
+                }
+            }
         }
 
-        void Add(string type, string? agreementId, string? store, string? checkoutId, string? wallet, string? challengeJson, int count)
+        foreach (var stored in _challenges)
         {
-            s.EventSeq++;
-            s.Events.Add(new WalletEvent(s.EventSeq, type, now, agreementId, store, checkoutId, wallet, challengeJson, count));
+            if (Announce(_announcedSession, current, "challenge|" + stored.ChallengeId))
+            {
+                var c = stored.Challenge;
+                _sessionEvents.Add(NewEvent(WalletEventTypes.Challenge, c.AgreementId, c.Store, c.CheckoutId, null, c.ChallengeJson, 0));
+            }
+        }
+
+        _announcedSession = current.ToHashSet(StringComparer.Ordinal);
+        Trim(_sessionEvents);
+    }
+
+    /// <summary>Notes <paramref name="item"/> as current; true when it was not announced before.</summary>
+    private static bool Announce(HashSet<string> announced, List<string> current, string item)
+    {
+        var key = Sha256Id.Of(System.Text.Encoding.UTF8.GetBytes(item))[..22];
+        current.Add(key);
+        return !announced.Contains(key);
+    }
+
+    private WalletEvent NewEvent(string type, string? agreementId, string? store, string? checkoutId, string? wallet, string? challengeJson, int count)
+    {
+        var now = _time.GetUtcNow();
+        var prev = _seq;
+        if (_seq == 0)
+        {
+            prev = state.State.EventSeq;
+            _seq = Math.Max(prev, now.ToUnixTimeMilliseconds() * SeqPerMillisecond);
+        }
+
+        return new WalletEvent(++_seq, type, now, agreementId, store, checkoutId, wallet, challengeJson, count, prev);
+    }
+
+    private static void Trim(List<WalletEvent> events)
+    {
+        if (events.Count > MaxEvents)
+        {
+            events.RemoveRange(0, events.Count - MaxEvents);
         }
     }
 }

@@ -15,15 +15,17 @@ namespace OrleansSettlement.Grains.Checkout;
 /// wallet id, the RFC 7638 thumbprint of its key.
 /// </summary>
 /// <remarks>
-/// Limits (so the row stays well below Azure Table storage's ~960 KB per grain): contributions for at most
+/// Limits (so the activation's memory and the row stay small): contributions for at most
 /// <see cref="MaxMailboxAgreements"/> agreements (more is <c>invalid_field</c>), one per participant and sender (a
 /// sender's new contribution replaces its earlier one), at most <see cref="MaxNotesPerAgreement"/> notes per agreement
 /// (<c>invalid_field</c>) and <see cref="MaxMailboxCharacters"/> characters of JSON in the whole mailbox
 /// (<c>payload_too_large</c>); at most <see cref="MaxChallenges"/> challenges (the oldest is dropped),
 /// <see cref="MaxNotes"/> notes (more are ignored with a warning after spent ones are dropped) and
-/// <see cref="MaxRecentCheckouts"/> recent checkouts. Durable writes: one per call that changes something, except
-/// <see cref="AgreementEnded"/>, whose changes go with the next write (WalletGrain.Ended.cs); repeats change nothing and
-/// write nothing.
+/// <see cref="MaxRecentCheckouts"/> recent checkouts. Durable writes: one per call that changes a stored item
+/// (registration, notes); none for <see cref="Lead"/>, <see cref="ReceiveContribution"/> and
+/// <see cref="DeliverChallenge"/>, whose entries live in the activation's memory only (WalletGrain.Session.cs,
+/// ADR 0018); none for <see cref="AgreementEnded"/>, whose changes go with the next write (WalletGrain.Ended.cs); repeats
+/// change nothing and write nothing.
 /// </remarks>
 public sealed partial class WalletGrain(
     [PersistentState("wallet", StorageNames.GrainState)] IPersistentState<WalletState> state,
@@ -94,110 +96,95 @@ public sealed partial class WalletGrain(
 
     public Task<WalletProfile?> GetProfile() => Task.FromResult(state.State.Registered ? Profile() : null);
 
-    public async Task<Reply<int>> Lead(string agreementId, string store, DateTimeOffset expiresAt)
+    public Task<Reply<int>> Lead(string agreementId, string store, DateTimeOffset expiresAt)
     {
-        var s = state.State;
-        if (!s.Registered)
+        if (!state.State.Registered)
         {
-            return Reply<int>.Fail(ProtocolErrorCode.UnknownWallet, $"wallet {WalletId} is not registered.");
+            return Task.FromResult(Reply<int>.Fail(ProtocolErrorCode.UnknownWallet, $"wallet {WalletId} is not registered."));
         }
 
         var now = _time.GetUtcNow();
-        var changed = PruneExpired(now);
-        if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal)))
+        PruneExpired(now);
+        if (!_leading.Exists(l => string.Equals(l.AgreementId, agreementId, StringComparison.Ordinal)))
         {
-            if (s.Leading.Count >= MaxMailboxAgreements)
+            if (_leading.Count >= MaxMailboxAgreements)
             {
-                return await Refuse(changed, ProtocolErrorCode.InvalidField, $"wallet {WalletId} leads {MaxMailboxAgreements} open agreements already; finish or let one expire first.");
+                return Task.FromResult(Reply<int>.Fail(ProtocolErrorCode.InvalidField, $"wallet {WalletId} leads {MaxMailboxAgreements} open agreements already; finish or let one expire first."));
             }
 
-            s.Leading.Add(new LedAgreement { AgreementId = agreementId, Store = store, ExpiresAt = expiresAt, TraceParent = CheckoutTelemetry.RootFromCaller() });
-            changed = true;
+            _leading.Add(new LedAgreement { AgreementId = agreementId, Store = store, ExpiresAt = expiresAt, TraceParent = CheckoutTelemetry.RootFromCaller() });
+            SessionChanged(now);
         }
 
-        if (changed)
-        {
-            await Persist();
-        }
-
-        return Reply<int>.Ok(s.Leading.Count);
+        return Task.FromResult(Reply<int>.Ok(_leading.Count));
     }
 
-    public async Task<Reply<int>> ReceiveContribution(Contribution contribution)
+    public Task<Reply<int>> ReceiveContribution(Contribution contribution)
     {
-        var s = state.State;
-        if (!s.Registered)
+        if (!state.State.Registered)
         {
-            return Reply<int>.Fail(ProtocolErrorCode.UnknownWallet, $"wallet {WalletId} is not registered.");
+            return Task.FromResult(Reply<int>.Fail(ProtocolErrorCode.UnknownWallet, $"wallet {WalletId} is not registered."));
         }
 
         var read = Read(contribution);
         if (!read.TryGetValue(out var received, out var refused))
         {
             LogContributionRefused(logger, WalletId, contribution?.Wallet ?? "", refused.WireCode);
-            return Reply<int>.Fail(refused);
+            return Task.FromResult(Reply<int>.Fail(refused));
         }
 
         var (agreement, entry) = received;
-        var led = s.Leading.Find(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal));
+        var led = _leading.Find(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal));
         using var step = CheckoutTelemetry.Step(Steps.S1, led?.TraceParent).Tag(CheckoutTelemetry.AgreementIdAttribute, agreement.Id).Tag(CheckoutTelemetry.WalletAttribute, entry.Wallet);
         var now = _time.GetUtcNow();
-        var changed = PruneExpired(now);
+        PruneExpired(now);
 
         // An expired agreement is said to be expired (its entry has been pruned by now, so without this the answer would
         // be "leads no open agreement", which sends the payer's app looking for a proposal that will never come).
         if (agreement.Value.ExpiresAt <= now)
         {
-            return await Refuse(changed, ProtocolErrorCode.AgreementExpired, $"agreement {agreement.Id} expired at {Timestamps.Format(agreement.Value.ExpiresAt)}: its checkout ends without payment.");
+            return Refuse(ProtocolErrorCode.AgreementExpired, $"agreement {agreement.Id} expired at {Timestamps.Format(agreement.Value.ExpiresAt)}: its checkout ends without payment.");
         }
 
         // Only agreements this wallet proposed at a checkout fill its mailbox: nobody else can make one up to flood it.
-        if (!s.Leading.Exists(l => string.Equals(l.AgreementId, agreement.Id, StringComparison.Ordinal)))
+        // The agreements it leads are held in this activation's memory only (ADR 0018), so a fresh activation knows none:
+        // there is no row to read again, and the refusal stands (docs/protocol.md 3.8).
+        if (led is null)
         {
-            if (await RefreshAsync())
-            {
-                return await ReceiveContribution(contribution);
-            }
-
-            return s.Leading.Exists(l => string.Equals(l.Store, agreement.Value.Store, StringComparison.Ordinal))
-                ? await Refuse(changed, ProtocolErrorCode.AgreementMismatch, $"wallet {entry.Wallet} accepted agreement {agreement.Id}, which is not the one leader {WalletId} proposed at store '{agreement.Value.Store}': fetch the agreement from the checkout and accept that one.")
-                : await Refuse(changed, ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first.");
+            return _leading.Exists(l => string.Equals(l.Store, agreement.Value.Store, StringComparison.Ordinal))
+                ? Refuse(ProtocolErrorCode.AgreementMismatch, $"wallet {entry.Wallet} accepted agreement {agreement.Id}, which is not the one leader {WalletId} proposed at store '{agreement.Value.Store}': fetch the agreement from the checkout and accept that one.")
+                : Refuse(ProtocolErrorCode.UnknownAgreement, $"wallet {WalletId} leads no open agreement {agreement.Id}: its leader proposes it at the checkout first. A leader's mailbox is kept in memory only before S7; if it was lost, this attempt ends when its checkout expires.");
         }
 
-        var box = s.Mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreement.Id, StringComparison.Ordinal));
+        var box = _mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreement.Id, StringComparison.Ordinal));
         var previous = box?.Contributions.FirstOrDefault(c => string.Equals(c.Wallet, entry.Wallet, StringComparison.Ordinal));
         if (previous is not null && string.Equals(previous.ContentKey, entry.ContentKey, StringComparison.Ordinal))
         {
-            if (changed)
-            {
-                await Persist();
-            }
-
-            return Reply<int>.Ok(box!.Contributions.Count);
+            return Task.FromResult(Reply<int>.Ok(box!.Contributions.Count));
         }
 
-        if (box is null && s.Mailbox.Count >= MaxMailboxAgreements)
+        if (box is null && _mailbox.Count >= MaxMailboxAgreements)
         {
-            return await Refuse(changed, ProtocolErrorCode.InvalidField, $"the mailbox of wallet {WalletId} holds contributions for {MaxMailboxAgreements} agreements already; submit or let one end first.");
+            return Refuse(ProtocolErrorCode.InvalidField, $"the mailbox of wallet {WalletId} holds contributions for {MaxMailboxAgreements} agreements already; submit or let one end first.");
         }
 
         var notes = (box?.Contributions.Where(c => c != previous).Sum(c => c.NoteJsons.Count) ?? 0) + entry.NoteJsons.Count;
         if (notes > MaxNotesPerAgreement)
         {
-            return await Refuse(changed, ProtocolErrorCode.InvalidField, $"agreement {agreement.Id} would spend {notes} notes; at most {MaxNotesPerAgreement} are accepted.");
+            return Refuse(ProtocolErrorCode.InvalidField, $"agreement {agreement.Id} would spend {notes} notes; at most {MaxNotesPerAgreement} are accepted.");
         }
 
-        var characters = s.Mailbox.Sum(m => m.AgreementJson.Length + m.Contributions.Where(c => c != previous).Sum(c => c.Characters))
+        var characters = _mailbox.Sum(m => m.AgreementJson.Length + m.Contributions.Where(c => c != previous).Sum(c => c.Characters))
             + entry.Characters + (box is null ? agreement.ToCanonicalString().Length : 0);
         if (characters > MaxMailboxCharacters)
         {
-            return await Refuse(changed, ProtocolErrorCode.PayloadTooLarge, $"the mailbox of wallet {WalletId} is full ({MaxMailboxCharacters} characters).");
+            return Refuse(ProtocolErrorCode.PayloadTooLarge, $"the mailbox of wallet {WalletId} is full ({MaxMailboxCharacters} characters).");
         }
 
         if (box is null)
         {
             box = new MailboxAgreement { AgreementId = agreement.Id, AgreementJson = agreement.ToCanonicalString(), ExpiresAt = agreement.Value.ExpiresAt };
-            s.Mailbox.Add(box);
+            _mailbox.Add(box);
         }
 
         if (previous is not null)
@@ -207,14 +194,14 @@ public sealed partial class WalletGrain(
 
         box.Contributions.Add(entry);
         box.Contributions.Sort((a, b) => a.ParticipantIndex.CompareTo(b.ParticipantIndex));
-        await Persist();
+        SessionChanged(now);
         LogContributionKept(logger, WalletId, entry.Wallet, agreement.Id, box.Contributions.Count);
-        return Reply<int>.Ok(box.Contributions.Count);
+        return Task.FromResult(Reply<int>.Ok(box.Contributions.Count));
     }
 
     public Task<IReadOnlyList<Contribution>> GetContributions(string agreementId)
     {
-        var box = state.State.Mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreementId, StringComparison.Ordinal));
+        var box = _mailbox.FirstOrDefault(m => string.Equals(m.AgreementId, agreementId, StringComparison.Ordinal));
         if (box is null)
         {
             return Task.FromResult<IReadOnlyList<Contribution>>([]);
@@ -226,13 +213,12 @@ public sealed partial class WalletGrain(
         return Task.FromResult<IReadOnlyList<Contribution>>(contributions);
     }
 
-    public async Task DeliverChallenge(PendingChallenge challenge)
+    public Task DeliverChallenge(PendingChallenge challenge)
     {
-        var s = state.State;
-        if (!s.Registered || challenge is null)
+        if (!state.State.Registered || challenge is null)
         {
             LogChallengeIgnored(logger, WalletId, challenge?.AgreementId ?? "", "the wallet is not registered");
-            return;
+            return Task.CompletedTask;
         }
 
         var parsed = MessageText.Read(challenge.ChallengeJson, "challenge", Challenge.Parse);
@@ -242,45 +228,41 @@ public sealed partial class WalletGrain(
             || !string.Equals(c.Value.Store, challenge.Store, StringComparison.Ordinal))
         {
             LogChallengeIgnored(logger, WalletId, challenge.AgreementId, error?.WireCode ?? "not addressed to this wallet");
-            return;
+            return Task.CompletedTask;
         }
 
         var now = _time.GetUtcNow();
-        var changed = PruneExpired(now);
-        var existing = s.Challenges.FindIndex(x => string.Equals(x.Challenge.AgreementId, challenge.AgreementId, StringComparison.Ordinal));
-        if (existing >= 0 && string.Equals(s.Challenges[existing].ChallengeId, c.Id, StringComparison.Ordinal))
+        PruneExpired(now);
+        var existing = _challenges.FindIndex(x => string.Equals(x.Challenge.AgreementId, challenge.AgreementId, StringComparison.Ordinal));
+        if (existing >= 0 && string.Equals(_challenges[existing].ChallengeId, c.Id, StringComparison.Ordinal))
         {
-            if (changed)
-            {
-                await Persist();
-            }
-
-            return;
+            return Task.CompletedTask;
         }
 
         if (existing >= 0)
         {
-            s.Challenges.RemoveAt(existing);
+            _challenges.RemoveAt(existing);
         }
 
-        s.Challenges.Add(new StoredChallenge
+        _challenges.Add(new StoredChallenge
         {
             Challenge = challenge with { ChallengeJson = c.ToCanonicalString() },
             ExpiresAt = c.Value.ExpiresAt,
             ChallengeId = c.Id,
         });
-        while (s.Challenges.Count > MaxChallenges)
+        while (_challenges.Count > MaxChallenges)
         {
-            s.Challenges.RemoveAt(0);
+            _challenges.RemoveAt(0);
         }
 
-        await Persist();
+        SessionChanged(now);
+        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<PendingChallenge>> GetChallenges()
     {
         var now = _time.GetUtcNow();
-        return Task.FromResult<IReadOnlyList<PendingChallenge>>([.. state.State.Challenges.Where(c => c.ExpiresAt > now).Select(c => c.Challenge)]);
+        return Task.FromResult<IReadOnlyList<PendingChallenge>>([.. _challenges.Where(c => c.ExpiresAt > now).Select(c => c.Challenge)]);
     }
 
     public async Task ReceiveNotes(IReadOnlyList<string> noteJsons)
@@ -446,25 +428,7 @@ public sealed partial class WalletGrain(
     private static Outcome<(Parsed<Agreement>, MailboxContribution)> Fail(ProtocolErrorCode code, string detail) =>
         Outcome<(Parsed<Agreement>, MailboxContribution)>.Fail(code, detail);
 
-    private async Task<Reply<int>> Refuse(bool pruned, ProtocolErrorCode code, string detail)
-    {
-        if (pruned)
-        {
-            await Persist();
-        }
-
-        return Reply<int>.Fail(code, detail);
-    }
-
-    /// <summary>Drops mailbox entries and challenges whose agreement or challenge has expired; true when any was dropped.</summary>
-    private bool PruneExpired(DateTimeOffset now)
-    {
-        var s = state.State;
-        var dropped = s.Mailbox.RemoveAll(m => m.ExpiresAt <= now);
-        dropped += s.Leading.RemoveAll(l => l.ExpiresAt <= now);
-        dropped += s.Challenges.RemoveAll(c => c.ExpiresAt <= now);
-        return dropped > 0;
-    }
+    private static Task<Reply<int>> Refuse(ProtocolErrorCode code, string detail) => Task.FromResult(Reply<int>.Fail(code, detail));
 
     private async Task<(IReadOnlyList<WalletNote> Listed, HashSet<StoredNote> Spent)> LookUpNotes()
     {

@@ -3,9 +3,10 @@ using OrleansSettlement.Contracts;
 namespace OrleansSettlement.Grains.Checkout;
 
 /// <summary>
-/// A wallet's presence as stored. Bounded (see the limits on <see cref="WalletGrain"/>): the mailbox by agreements,
-/// contributions, notes and characters; challenges, notes and recent checkouts by count. Agreements whose expiry has
-/// passed are pruned on every write, so the mailbox empties even when an agreement never reaches a store.
+/// A wallet's presence as stored: its registration, the notes issued to it, its recent checkouts and the live events
+/// about them. Bounded (see the limits on <see cref="WalletGrain"/>): notes and recent checkouts by count. What the
+/// wallet holds for a checkout before S7 (the agreements it leads, its S1 mailbox, its S4 challenges) is never stored:
+/// it lives in the activation's memory only (WalletGrain.Session.cs, ADR 0018).
 /// </summary>
 [GenerateSerializer, Alias("osettle.WalletState")]
 public sealed class WalletState
@@ -25,13 +26,7 @@ public sealed class WalletState
     [Id(4)]
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>Contributions to agreements this wallet leads (S1).</summary>
-    [Id(5)]
-    public List<MailboxAgreement> Mailbox { get; set; } = [];
-
-    /// <summary>Challenges addressed to this wallet (S4), one per agreement.</summary>
-    [Id(6)]
-    public List<StoredChallenge> Challenges { get; set; } = [];
+    // [Id(5)] retired: the S1 mailbox, [Id(6)] retired: the S4 challenges; both are kept in memory only (ADR 0018).
 
     /// <summary>Notes issued to this wallet, by serial.</summary>
     [Id(7)]
@@ -41,26 +36,26 @@ public sealed class WalletState
     [Id(8)]
     public List<string> RecentCheckouts { get; set; } = [];
 
-    /// <summary>The live agreements this wallet leads (proposed at their checkout): the only ones its mailbox takes.</summary>
-    [Id(9)]
-    public List<LedAgreement> Leading { get; set; } = [];
+    // [Id(9)] retired: the agreements this wallet leads, kept in memory only (ADR 0018).
 
-    /// <summary>The number of the newest live event (see <see cref="WalletEvent"/>); never goes back.</summary>
+    /// <summary>The number of the newest live event given when the row was written (see <see cref="WalletEvent"/>);
+    /// never goes back.</summary>
     [Id(10)]
     public long EventSeq { get; set; }
 
-    /// <summary>The newest live events, at most <see cref="WalletGrain.MaxEvents"/>.</summary>
+    /// <summary>The newest live events about stored items (notes, ended checkouts), at most
+    /// <see cref="WalletGrain.MaxEvents"/>; events about the pre-S7 items are kept in memory only.</summary>
     [Id(11)]
     public List<WalletEvent> Events { get; set; } = [];
 
-    /// <summary>Short hashes of the items already announced as events (only those still in the state), so each is
+    /// <summary>Short hashes of the stored items already announced as events (only those still in the state), so each is
     /// announced once.</summary>
     [Id(12)]
     public List<string> AnnouncedKeys { get; set; } = [];
 }
 
-/// <summary>The contributions received for one agreement; the agreement is kept once (every contribution carries the
-/// same one, by its id), each payer's agreement info as its acceptance.</summary>
+/// <summary>The contributions received for one agreement (in the leader's memory only); the agreement is kept once
+/// (every contribution carries the same one, by its id), each payer's agreement info as its acceptance.</summary>
 [GenerateSerializer, Alias("osettle.MailboxAgreement")]
 public sealed class MailboxAgreement
 {
@@ -104,6 +99,7 @@ public sealed class MailboxContribution
     public long Characters => AcceptanceJson.Length + RequestJson.Length + NoteJsons.Sum(n => (long)n.Length);
 }
 
+/// <summary>A challenge addressed to this wallet (S4), in its memory only.</summary>
 [GenerateSerializer, Alias("osettle.StoredChallenge")]
 public sealed class StoredChallenge
 {
@@ -131,7 +127,7 @@ public sealed class StoredNote
     // [Id(2)] retired: the note's canonical JSON text, no longer kept here (its NoteGrain holds it; ADR 0014).
 }
 
-/// <summary>An agreement a wallet leads, until it ends or expires.</summary>
+/// <summary>An agreement a wallet leads, until it ends or expires (in its memory only).</summary>
 [GenerateSerializer, Alias("osettle.LedAgreement")]
 public sealed class LedAgreement
 {

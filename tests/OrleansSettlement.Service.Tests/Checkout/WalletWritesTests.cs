@@ -36,19 +36,16 @@ public sealed class WalletWritesTests(SettlementFixture fixture) : IDisposable
         Assert.Contains(events.Events, e => e.Type == WalletEventTypes.CheckoutEnded && e.CheckoutId == checkout.CheckoutId);
         var untouched = await Row(leader);
         Assert.Equal(before.ETag, untouched.ETag);
-        Assert.Contains(untouched.State!.Leading, l => l.AgreementId == agreement.Id);
-        Assert.DoesNotContain(key, untouched.State.RecentCheckouts);
+        Assert.DoesNotContain(key, untouched.State!.RecentCheckouts);
 
         // The deactivation writes it; the next activation reads it back.
         await leader.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         Assert.Equal([key], await SettlementKit.Eventually(() => leader.GetRecentCheckouts(), r => r.Count > 0));
-        var stored = (await Row(leader)).State!;
-        Assert.Equal([key], stored.RecentCheckouts);
-        Assert.DoesNotContain(stored.Leading, l => l.AgreementId == agreement.Id);
+        Assert.Equal([key], (await Row(leader)).State!.RecentCheckouts);
     }
 
     [Fact]
-    public async Task AgreementEnded_GoesWithTheNextWrite_AndSurvivesARowReadAgain()
+    public async Task AgreementEnded_DropsTheMailbox_AndGoesWithTheNextWrite()
     {
         var world = await ThreePayers.Create(_kit);
         var first = await world.OpenCheckout(_kit, orderRef: "order-a");
@@ -58,19 +55,20 @@ public sealed class WalletWritesTests(SettlementFixture fixture) : IDisposable
         await leader.AgreementEnded(ended.Id, world.Store.Id, first.CheckoutId);
         Assert.Contains(endedKey, await SettlementKit.Eventually(() => leader.GetRecentCheckouts(), r => r.Count > 0));
 
-        // A refusal that reads the row again (an S1 for the ended agreement: the row still names it) keeps the unsaved end.
+        // The ended agreement's mailbox is gone (an S1 for it is refused); the end is not stored yet.
         var refused = await leader.ReceiveContribution(await first.Contribution(world.Bob));
-        Assert.False(refused.IsOk);
+        Assert.Equal("unknown_agreement", refused.Refusal?.Code);
         Assert.Equal([endedKey], await leader.GetRecentCheckouts());
         Assert.DoesNotContain(endedKey, (await Row(leader)).State!.RecentCheckouts);
 
-        // The wallet's next write (it leads another agreement) stores the end with it.
+        // Leading another agreement writes nothing (memory only, ADR 0018); the wallet's next write (notes arriving)
+        // stores the end with it.
         var next = await world.OpenCheckout(_kit, orderRef: "order-c");
-        var led = await next.Propose(world.Alice, world.Shares);
-        var stored = (await Row(leader)).State!;
+        await next.Propose(world.Alice, world.Shares);
+        Assert.DoesNotContain(endedKey, (await Row(leader)).State!.RecentCheckouts);
+        await _kit.Withdraw(world.Alice, 100);
+        var stored = await SettlementKit.Eventually(async () => (await Row(leader)).State!, s => s.RecentCheckouts.Count > 0);
         Assert.Equal([endedKey], stored.RecentCheckouts);
-        Assert.DoesNotContain(stored.Leading, l => l.AgreementId == ended.Id);
-        Assert.Contains(stored.Leading, l => l.AgreementId == led.Id);
     }
 
     [Fact]

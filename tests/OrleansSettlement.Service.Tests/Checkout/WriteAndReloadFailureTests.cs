@@ -13,9 +13,9 @@ namespace OrleansSettlement.Service.Tests.Checkout;
 /// <summary>
 /// When a grain's write fails and so does the read after it, its memory may hold changes its row does not: the
 /// activation is dropped (<c>DurableState.WriteOrReloadAsync</c>), and no later call may be answered from that memory.
-/// A wallet's <c>Lead</c> answered "recorded" from such a memory would let the checkout store an agreement whose
-/// payers' S1 the leader's mailbox then refuses (<c>unknown_agreement</c>). Here a real silo on Azurite has a storage
-/// decorator that fails chosen operations of one grain.
+/// A wallet's <c>ReceiveNotes</c> answered "kept" from such a memory would tell the bank the notes reached the wallet
+/// while its row lacks them. Here a real silo on Azurite has a storage decorator that fails chosen operations of one
+/// grain.
 /// </summary>
 public sealed class WriteAndReloadFailureTests : IAsyncLifetime
 {
@@ -26,37 +26,48 @@ public sealed class WriteAndReloadFailureTests : IAsyncLifetime
     private IGrainFactory Grains => _silo!.Services.GetRequiredService<IGrainFactory>();
 
     [Fact]
-    public async Task Lead_WriteAndReloadFail_NoLaterCallIsAnsweredFromMemory_AndS1IsKept()
+    public async Task ReceiveNotes_WriteAndReloadFail_NoLaterCallIsAnsweredFromMemory_AndTheNotesAreKept()
     {
         using var kit = new SettlementKit(Grains);
-        var world = await ThreePayers.Create(kit);
-        var checkout = await world.OpenCheckout(kit);
-        var agreement = await checkout.Propose(world.Alice, world.Shares);
-        var leader = kit.Wallet(world.Alice);
-        var store = world.Store.Id;
-        var other = $"{agreement.Id[..20]}-second-agreement";
+        var (wallet, notes) = await WalletWithNotesNotInItsRow(kit);
 
-        // The next write of the leader's wallet fails, and so does the read after it. A second Lead for the same agreement
-        // is sent at once, so that it waits in the activation's queue behind the first.
-        _failures.Arm(leader.GetGrainId(), writes: 1, reads: 1);
-        var first = leader.Lead(other, store, agreement.Value.ExpiresAt);
-        var second = leader.Lead(other, store, agreement.Value.ExpiresAt);
+        // The next write of the wallet fails, and so does the read after it. A second delivery of the same notes is sent
+        // at once, so that it waits in the activation's queue behind the first.
+        _failures.Arm(wallet.GetGrainId(), writes: 1, reads: 1);
+        var first = wallet.ReceiveNotes(notes);
+        var second = wallet.ReceiveNotes(notes);
         await Assert.ThrowsAnyAsync<Exception>(() => first);
 
-        // Whatever the queued call met, an "ok" means the row holds the agreement.
+        // Whatever the queued call met, an "ok" means the row holds the notes.
         if (await Record.ExceptionAsync(() => second) is null)
         {
-            Assert.Contains(await StoredLeading(leader), id => id == other);
+            Assert.Equal(Serials(notes), await StoredSerials(wallet));
         }
 
-        // The app retries until it is answered; then the row holds the agreement.
-        var answered = await SettlementKit.Eventually(
-            async () => await Record.ExceptionAsync(() => leader.Lead(other, store, agreement.Value.ExpiresAt)) is null,
-            ok => ok);
+        // The bank delivers again until it is answered; then the row holds the notes.
+        var answered = await SettlementKit.Eventually(async () => await Record.ExceptionAsync(() => wallet.ReceiveNotes(notes)) is null, ok => ok);
         Assert.True(answered);
-        Assert.Contains(await StoredLeading(leader), id => id == other);
-        Assert.Contains(await StoredLeading(leader), id => id == agreement.Id);
-        Assert.True(SettlementKit.Ok(await leader.ReceiveContribution(await checkout.Contribution(world.Bob)), "S1 after the replacement") >= 1);
+        Assert.Equal(Serials(notes), await StoredSerials(wallet));
+    }
+
+    [Fact]
+    public async Task ReceiveNotes_WriteFailsAndTheRowIsReadAgain_AnUnsavedEndIsKeptAndWrittenWithTheRetry()
+    {
+        using var kit = new SettlementKit(Grains);
+        var (wallet, notes) = await WalletWithNotesNotInItsRow(kit);
+        await wallet.AgreementEnded("agreement-ended", "store-x", "checkout-x");
+        Assert.Equal(["store-x|checkout-x"], await SettlementKit.Eventually(() => wallet.GetRecentCheckouts(), r => r.Count > 0));
+
+        // The write fails, the read after it succeeds: the row (without the end) replaces the memory, and the unsaved end
+        // is applied to it again.
+        _failures.Arm(wallet.GetGrainId(), writes: 1, reads: 0);
+        await Assert.ThrowsAnyAsync<Exception>(() => wallet.ReceiveNotes(notes));
+        Assert.Equal(["store-x|checkout-x"], await wallet.GetRecentCheckouts());
+
+        await wallet.ReceiveNotes(notes);
+        var row = await ReadRow(wallet);
+        Assert.Equal(["store-x|checkout-x"], row.RecentCheckouts);
+        Assert.Equal(Serials(notes), row.Notes.Select(n => n.Serial).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -117,12 +128,38 @@ public sealed class WriteAndReloadFailureTests : IAsyncLifetime
         }
     }
 
-    private async Task<IReadOnlyList<string>> StoredLeading(IWalletGrain wallet)
+    /// <summary>A registered wallet with notes issued to it that its row does not hold (as before their delivery), and
+    /// a fresh activation that has read that row.</summary>
+    private async Task<(IWalletGrain Wallet, IReadOnlyList<string> Notes)> WalletWithNotesNotInItsRow(SettlementKit kit)
+    {
+        var payer = await kit.CreatePayer(await kit.CreateBank(), 1_000);
+        var notes = await kit.Withdraw(payer, 200, 300);
+        var wallet = kit.Wallet(payer);
+        await SettlementKit.Eventually(async () => (await ReadRow(wallet)).Notes.Count, count => count == notes.Count);
+
+        await wallet.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var storage = _silo!.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
+        var row = new GrainState<WalletState>();
+        await storage.ReadStateAsync("wallet", wallet.GetGrainId(), row);
+        row.State!.Notes.Clear();
+        await storage.WriteStateAsync("wallet", wallet.GetGrainId(), row);
+        Assert.NotNull(await wallet.GetProfile());
+        Assert.Empty(await StoredSerials(wallet));
+        return (wallet, notes);
+    }
+
+    private static IReadOnlyList<string> Serials(IEnumerable<string> notes) =>
+        [.. notes.Select(n => SettlementKit.ParseNote(n).Value.Serial).Order(StringComparer.Ordinal)];
+
+    private async Task<IReadOnlyList<string>> StoredSerials(IWalletGrain wallet) =>
+        [.. (await ReadRow(wallet)).Notes.Select(n => n.Serial).Order(StringComparer.Ordinal)];
+
+    private async Task<WalletState> ReadRow(IWalletGrain wallet)
     {
         var storage = _silo!.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
         var row = new GrainState<WalletState>();
         await storage.ReadStateAsync("wallet", wallet.GetGrainId(), row);
-        return [.. row.State!.Leading.Select(l => l.AgreementId)];
+        return row.State!;
     }
 }
 
