@@ -22,6 +22,9 @@ public sealed record Misbehaviour(ScenarioKind Kind, ChaosPayer Payer, LocalSign
 /// </summary>
 public sealed class CheckoutDriver
 {
+    /// <summary>How many times the payers send their contributions before a lost leader mailbox ends the drive.</summary>
+    private const int MailboxAttempts = 3;
+
     private readonly IGrainFactory _grains;
     private readonly ClientCalls _calls;
     private readonly string _store;
@@ -80,7 +83,7 @@ public sealed class CheckoutDriver
         }
 
         Progress = "opened";
-        var participants = _shares.Select(s => new ProposedParticipant(s.Payer.PublicJwkJson, s.Payer.Institution, s.ShareMinor)).ToList();
+        var participants = Participants();
         var view = await _calls.Ok(() => Grain.ProposeAgreement(Leader.Wallet, participants), "propose", duplicate: true).ConfigureAwait(false);
         AgreementId = view.AgreementId!;
         Agreement = Protocol.Messages.Agreement.Parse(JsonNode.Parse(view.AgreementJson!)).Value;
@@ -95,24 +98,8 @@ public sealed class CheckoutDriver
     /// spent or held by another agreement (the loser of a race or a double spend): nothing more to drive.</summary>
     public async Task<bool> SubmitBundleAsync(Misbehaviour? misbehaviour)
     {
-        foreach (var share in _shares.Skip(1))
-        {
-            var contribution = await ContributionOf(share).ConfigureAwait(false);
-            var sent = await _calls.Send(() => _grains.GetGrain<IWalletGrain>(Leader.Wallet).ReceiveContribution(contribution), $"S1 from {share.Payer}").ConfigureAwait(false);
-            if (!sent.IsOk)
-            {
-                var refused = $"S1 from {share.Payer} was refused: {sent.Refusal!.Code}: {sent.Refusal.Detail}";
-                throw sent.Refusal.Code switch
-                {
-                    "unknown_agreement" => new LeaderMailboxLostException(refused),
-                    "agreement_expired" or "checkout_expired" => new CheckoutExpiredException(refused),
-                    _ => new ScenarioDriverException(refused),
-                };
-            }
-        }
-
+        var bundle = await GatherBundle().ConfigureAwait(false);
         Progress = "S1 done";
-        var bundle = await LeaderBundle().ConfigureAwait(false);
         if (misbehaviour is { Kind: ScenarioKind.MismatchedAgreement or ScenarioKind.ForgedNote })
         {
             var wrong = await WrongBundle(bundle, misbehaviour).ConfigureAwait(false);
@@ -246,18 +233,80 @@ public sealed class CheckoutDriver
             : true;
     }
 
-    private async Task<IReadOnlyList<Contribution>> LeaderBundle()
+    /// <summary>S1, and the leader's bundle read from its mailbox. The mailbox lives in the leader's wallet activation's
+    /// memory only (ADR 0018). When it was lost (S1 refused <c>unknown_agreement</c>, or an accepted contribution missing),
+    /// the leader proposes again, which opens it again, and the payers send their contributions again, as
+    /// docs/protocol.md 3.8 tells apps to do.</summary>
+    private async Task<IReadOnlyList<Contribution>> GatherBundle()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var lost = await SendContributions().ConfigureAwait(false);
+            if (lost is null)
+            {
+                if (await LeaderBundle().ConfigureAwait(false) is { } bundle)
+                {
+                    return bundle;
+                }
+
+                lost = "the leader's mailbox lacks a contribution that was accepted.";
+            }
+
+            if (attempt == MailboxAttempts)
+            {
+                throw new LeaderMailboxLostException($"{lost} (after proposing again {MailboxAttempts - 1} times)");
+            }
+
+            var participants = Participants();
+            var again = await _calls.Send(() => Grain.ProposeAgreement(Leader.Wallet, participants), "propose again").ConfigureAwait(false);
+            if (!again.IsOk)
+            {
+                // The checkout ended meanwhile (its session lost, expired or closed): the outcome check sees its end.
+                throw new LeaderMailboxLostException($"{lost} Proposing again was refused: {again.Refusal!.Code}: {again.Refusal.Detail}");
+            }
+        }
+    }
+
+    /// <summary>S1: every other payer's contribution to the leader's mailbox. Null when all were taken; why not when the
+    /// mailbox does not know the agreement (lost with its wallet activation, ADR 0018).</summary>
+    private async Task<string?> SendContributions()
+    {
+        foreach (var share in _shares.Skip(1))
+        {
+            var contribution = await ContributionOf(share).ConfigureAwait(false);
+            var sent = await _calls.Send(() => _grains.GetGrain<IWalletGrain>(Leader.Wallet).ReceiveContribution(contribution), $"S1 from {share.Payer}").ConfigureAwait(false);
+            if (!sent.IsOk)
+            {
+                var refused = $"S1 from {share.Payer} was refused: {sent.Refusal!.Code}: {sent.Refusal.Detail}";
+                return sent.Refusal.Code switch
+                {
+                    "unknown_agreement" => refused,
+                    "agreement_expired" or "checkout_expired" => throw new CheckoutExpiredException(refused),
+                    _ => throw new ScenarioDriverException(refused),
+                };
+            }
+        }
+
+        return null;
+    }
+
+    private List<ProposedParticipant> Participants() =>
+        [.. _shares.Select(s => new ProposedParticipant(s.Payer.PublicJwkJson, s.Payer.Institution, s.ShareMinor))];
+
+    /// <summary>The leader's bundle from its mailbox; null when a contribution the mailbox accepted is missing (the
+    /// mailbox was lost with its wallet activation, ADR 0018).</summary>
+    private async Task<IReadOnlyList<Contribution>?> LeaderBundle()
     {
         var received = await _calls.Send(() => _grains.GetGrain<IWalletGrain>(Leader.Wallet).GetContributions(AgreementId!), "read the leader's mailbox").ConfigureAwait(false);
         var others = _shares.Skip(1).Select(s => received.FirstOrDefault(c => c.Wallet == s.Payer.Wallet)).ToList();
         if (others.Any(c => c is null))
         {
             // The mailbox drops an agreement's contributions once the agreement has expired (the checkout then aborts by
-            // expiry, an outcome). Before that, a contribution the mailbox accepted must still be there.
+            // expiry, an outcome).
             var expiresAt = Agreement.Value.ExpiresAt;
-            throw DateTimeOffset.UtcNow >= expiresAt
-                ? new CheckoutExpiredException($"the agreement expired at {Timestamps.Format(expiresAt)} before the leader read its mailbox.")
-                : new LeaderMailboxLostException("the leader's mailbox lacks a contribution that was accepted.");
+            return DateTimeOffset.UtcNow >= expiresAt
+                ? throw new CheckoutExpiredException($"the agreement expired at {Timestamps.Format(expiresAt)} before the leader read its mailbox.")
+                : null;
         }
 
         return [.. others!, await ContributionOf(_shares[0]).ConfigureAwait(false)];

@@ -142,9 +142,9 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
         }
         catch (LeaderMailboxLostException)
         {
-            // The leader's wallet activation went with its mailbox (memory only before S7, ADR 0018): a silo killed by any
-            // scenario of the run, a write and reload of the wallet that both failed, or a second activation while the
-            // directory recovers. The checkout expires without payment, which the outcome check sees.
+            // The leader's mailbox (memory only before S7, ADR 0018) was lost and could not be opened again by proposing
+            // again (the checkout ended meanwhile, or the mailbox was lost each time): the checkout ends without payment,
+            // which the outcome check sees.
         }
     }
 

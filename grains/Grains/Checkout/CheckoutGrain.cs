@@ -171,9 +171,17 @@ public sealed partial class CheckoutGrain(
 
         if (s.AgreementId is not null)
         {
-            return string.Equals(s.AgreementId, agreement.Id, StringComparison.Ordinal)
-                ? Reply<CheckoutView>.Ok(View())
-                : Fail(ProtocolErrorCode.AlreadyExists, $"checkout '{CheckoutId}' already has agreement {s.AgreementId}.");
+            if (!string.Equals(s.AgreementId, agreement.Id, StringComparison.Ordinal))
+            {
+                return Fail(ProtocolErrorCode.AlreadyExists, $"checkout '{CheckoutId}' already has agreement {s.AgreementId}.");
+            }
+
+            // The same proposal again. Before the bundle it also opens the leader's mailbox again: the mailbox lives in
+            // the wallet activation's memory only (ADR 0018), so proposing again is how a leader whose payers were told
+            // `unknown_agreement` restores it (docs/protocol.md 3.8). Lead is idempotent and writes nothing.
+            return s.Stage == CheckoutStage.AgreementProposed && await Lead(agreement) is { } refused
+                ? Reply<CheckoutView>.Fail(refused)
+                : Reply<CheckoutView>.Ok(View());
         }
 
         if (s.Stage != CheckoutStage.Open)
@@ -188,15 +196,9 @@ public sealed partial class CheckoutGrain(
         }
 
         // The leader's mailbox takes S1 contributions only for agreements it leads (recorded before the checkout is).
-        Reply<int> led;
-        using (CheckoutTelemetry.PassRoot(s.TraceParent))
+        if (await Lead(agreement) is { } refusal)
         {
-            led = await GrainFactory.GetGrain<IWalletGrain>(agreement.Value.Leader).Lead(agreement.Id, StoreId, agreement.Value.ExpiresAt);
-        }
-
-        if (!led.IsOk)
-        {
-            return Reply<CheckoutView>.Fail(led.Refusal!);
+            return Reply<CheckoutView>.Fail(refusal);
         }
 
         s.AgreementId = agreement.Id;
@@ -206,6 +208,18 @@ public sealed partial class CheckoutGrain(
         _agreement = agreement;
         LogProposed(logger, StoreId, CheckoutId, agreement.Id, agreement.Value.Participants.Count);
         return Reply<CheckoutView>.Ok(View());
+    }
+
+    /// <summary>Opens the leader's mailbox for the agreement (<see cref="IWalletGrain.Lead"/>); the refusal, or null.</summary>
+    private async Task<Refusal?> Lead(Parsed<Agreement> agreement)
+    {
+        Reply<int> led;
+        using (CheckoutTelemetry.PassRoot(state.State.TraceParent))
+        {
+            led = await GrainFactory.GetGrain<IWalletGrain>(agreement.Value.Leader).Lead(agreement.Id, StoreId, agreement.Value.ExpiresAt);
+        }
+
+        return led.IsOk ? null : led.Refusal;
     }
 
     public async Task<Reply<CheckoutView>> SubmitBundle(string leaderWallet, IReadOnlyList<Contribution> contributions)

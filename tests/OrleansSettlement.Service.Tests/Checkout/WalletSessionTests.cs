@@ -56,7 +56,7 @@ public sealed class WalletSessionTests(SettlementFixture fixture) : IDisposable
     }
 
     [Fact]
-    public async Task FreshLeaderActivation_RefusesS1_UntilTheLeadIsRecordedAgain()
+    public async Task FreshLeaderActivation_RefusesS1_UntilTheLeaderProposesAgain()
     {
         var world = await ThreePayers.Create(_kit);
         var checkout = await world.OpenCheckout(_kit);
@@ -72,9 +72,9 @@ public sealed class WalletSessionTests(SettlementFixture fixture) : IDisposable
         Assert.Equal("unknown_agreement", refused.Refusal!.Code);
         Assert.Empty(await leader.GetContributions(agreement.Id));
 
-        // Recording the lead again (what the checkout does for the leader's proposal) opens the mailbox again; the
-        // payers send their contributions again.
-        Assert.Equal(1, SettlementKit.Ok(await leader.Lead(agreement.Id, world.Store.Id, agreement.Value.ExpiresAt), "lead again"));
+        // The leader proposes the same agreement again at the checkout, which records the lead again and so opens the
+        // mailbox again (docs/protocol.md 3.8); the payers send their contributions again.
+        Assert.Equal(agreement.Id, (await checkout.Propose(world.Alice, world.Shares)).Id);
         Assert.Equal(1, SettlementKit.Ok(await leader.ReceiveContribution(await checkout.Contribution(world.Carol)), "S1 after"));
         Assert.Equal(2, SettlementKit.Ok(await leader.ReceiveContribution(await checkout.Contribution(world.Bob)), "S1 again"));
         Assert.Equal([world.Bob.Wallet, world.Carol.Wallet], (await leader.GetContributions(agreement.Id)).Select(c => c.Wallet));
