@@ -1,6 +1,7 @@
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Service.Tests.Kit;
+using Xunit.Abstractions;
 
 namespace OrleansSettlement.Service.Tests.Banking;
 
@@ -9,7 +10,7 @@ namespace OrleansSettlement.Service.Tests.Banking;
 /// can come (until its settlement completed, plus a grace), and the stored state is bounded by the credits in flight.
 /// </summary>
 [Collection(CreditMemoryCollection.Name)]
-public sealed class AccountCreditMemoryTests(CreditMemoryFixture fixture) : IDisposable
+public sealed class AccountCreditMemoryTests(CreditMemoryFixture fixture, ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(30);
 
@@ -124,6 +125,7 @@ public sealed class AccountCreditMemoryTests(CreditMemoryFixture fixture) : IDis
         var inGrace = await fixture.ReadAccountRowAsync(account);
         Assert.Equal(credits, inGrace.Credits.Count(c => !c.InFlight));
         var perCredit = (fixture.StoredSize(inGrace) - before) / (double)credits;
+        output.WriteLine($"{credits} credits within the grace: {fixture.StoredSize(inGrace)} bytes of state ({perCredit:F1} per credit; {before} before)");
         Assert.True(perCredit < 40, $"a remembered credit takes {perCredit:F1} bytes of state");
 
         // After it, none: the state is what it was before the credits, plus one deposit.
@@ -132,6 +134,7 @@ public sealed class AccountCreditMemoryTests(CreditMemoryFixture fixture) : IDis
         var after = await fixture.ReadAccountRowAsync(account);
         Assert.Empty(after.Credits);
         Assert.Equal(credits * 100 + 2, after.BalanceMinor);
+        output.WriteLine($"after the grace: {fixture.StoredSize(after)} bytes of state");
         Assert.True(fixture.StoredSize(after) < 2_048, $"the account's state is {fixture.StoredSize(after)} bytes");
     }
 
