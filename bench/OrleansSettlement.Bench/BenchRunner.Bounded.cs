@@ -40,7 +40,9 @@ internal sealed partial class BenchRunner
             ct.ThrowIfCancellationRequested();
             if (outcome.Settled != checkouts)
             {
-                _problems.Add($"bounded state: {outcome.Settled} of {checkouts} checkouts settled ({outcome.Failed} failed, {outcome.Aborted} aborted).");
+                var reasons = outcome.Samples.Where(s => s.Failure is not null).GroupBy(s => s.Failure!)
+                    .OrderByDescending(g => g.Count()).Select(g => $"{g.Count()} × {g.Key}").Take(3);
+                _problems.Add($"bounded state: {outcome.Settled} of {checkouts} checkouts settled ({outcome.Failed} failed, {outcome.Aborted} aborted): {string.Join("; ", reasons)}.");
             }
 
             var after = await MemoryAfterIdleAsync(silo, ct).ConfigureAwait(false);

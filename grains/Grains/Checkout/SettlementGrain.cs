@@ -242,8 +242,8 @@ public sealed partial class SettlementGrain(
     /// <summary>
     /// While the decision is still being delivered at a reminder tick (a bank is late), records the acknowledgements heard
     /// so far, so that a reactivation sends the decision again only to the banks that owe one. A bank that finished its S10
-    /// thus runs it again at most until this write. Never on the normal
-    /// path, which completes within seconds of the decision.
+    /// thus runs it again at most until this write. Never on the normal path, which completes within seconds of the
+    /// decision.
     /// </summary>
     private async Task RecordAcknowledgementsAsync()
     {
