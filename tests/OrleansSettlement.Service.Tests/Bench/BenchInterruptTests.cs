@@ -87,8 +87,8 @@ public sealed class BenchInterruptTests
     }
 
     private static List<int> ChildrenOf(int processId) =>
-        [.. Directory.EnumerateFiles($"/proc/{processId}/task", "children", SearchOption.AllDirectories)
-            .SelectMany(file => File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        [.. Directory.EnumerateDirectories($"/proc/{processId}/task")
+            .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(id => int.Parse(id, CultureInfo.InvariantCulture))];
 
     /// <summary>Whether the process lives (a zombie, exited but not yet reaped, does not count).</summary>
