@@ -27,6 +27,8 @@ public static class BenchCommand
         var command = o.AddTo(new RootCommand(BenchOptions.Description));
         command.SetAction((parse, ct) =>
         {
+            // Read by the pipeline after the action has started, so set before the first await (as `settle up` does).
+            parse.InvocationConfiguration.ProcessTerminationTimeout = BenchOptions.StopBudget;
             var settings = new BenchSettings
             {
                 Duration = TimeSpan.FromSeconds(parse.GetValue(o.Duration)),

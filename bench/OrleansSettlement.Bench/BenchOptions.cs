@@ -9,6 +9,11 @@ namespace OrleansSettlement.Bench;
 /// </summary>
 internal sealed class BenchOptions
 {
+    /// <summary>How long an interrupted bench host may take to stop what it started (silo, Azurite) before System.CommandLine
+    /// abandons its action. Its default, 2 s, returned 130 while the run went on: the bench host then stayed up (its silo's
+    /// threads keep the process alive) and the launching CLI, abandoned the same way, exited and left it running.</summary>
+    public static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(90);
+
     public const string Description =
         "Measure how fast and how cheaply group checkouts settle: starts Azurite (in memory, free ports) and a real silo "
         + "(SiloConfiguration) in the bench process, creates banks, stores and payers, and runs an open-loop load of whole group "

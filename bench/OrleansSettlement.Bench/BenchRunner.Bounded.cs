@@ -24,25 +24,28 @@ internal sealed partial class BenchRunner
         try
         {
             progress($"bounded state: starting a silo on Azurite...");
-            await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, StorageMode.Azurite, signing, settings.ShowLogs).ConfigureAwait(false);
+            await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, StorageMode.Azurite, signing, settings.ShowLogs, ct).ConfigureAwait(false);
             using var world = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 1, 1, true), silo.PrepareBank);
             await world.CreateBanksAndStoresAsync().ConfigureAwait(false);
             var forCheckouts = checkouts * settings.Layout.Payers;
             progress($"bounded state: issuing {Math.Max(0, notes - forCheckouts)} notes to holders at one bank...");
-            await world.IssueHeldNotesAsync(Math.Max(0, notes - forCheckouts)).ConfigureAwait(false);
+            await world.IssueHeldNotesAsync(Math.Max(0, notes - forCheckouts), ct).ConfigureAwait(false);
             progress($"bounded state: withdrawing the notes of {checkouts} checkouts...");
-            await world.PrepareAsync(checkouts).ConfigureAwait(false);
-            var before = await MemoryAfterIdleAsync(silo).ConfigureAwait(false);
+            await world.PrepareAsync(checkouts, ct).ConfigureAwait(false);
+            var before = await MemoryAfterIdleAsync(silo, ct).ConfigureAwait(false);
 
             progress($"bounded state: settling {checkouts} checkouts at one store ({settings.Concurrency} in flight)...");
             var driver = new CheckoutDriver(world, silo.Outcomes, settings.OutcomeTimeout);
             var outcome = await LoadPhase.RunAsync(new PhasePlan("bounded state", null, settings.Concurrency, TimeSpan.FromHours(1)), checkouts, driver.RunAsync, ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
             if (outcome.Settled != checkouts)
             {
-                _problems.Add($"bounded state: {outcome.Settled} of {checkouts} checkouts settled ({outcome.Failed} failed, {outcome.Aborted} aborted).");
+                var reasons = outcome.Samples.Where(s => s.Failure is not null).GroupBy(s => s.Failure!)
+                    .OrderByDescending(g => g.Count()).Select(g => $"{g.Count()} × {g.Key}").Take(3);
+                _problems.Add($"bounded state: {outcome.Settled} of {checkouts} checkouts settled ({outcome.Failed} failed, {outcome.Aborted} aborted): {string.Join("; ", reasons)}.");
             }
 
-            var after = await MemoryAfterIdleAsync(silo).ConfigureAwait(false);
+            var after = await MemoryAfterIdleAsync(silo, ct).ConfigureAwait(false);
             var largest = new SortedDictionary<string, long>(silo.Tally.LargestStates(), StringComparer.Ordinal);
             largest.Remove("benchprobe");
             var overall = largest.Count == 0 ? 0 : largest.Values.Max();
@@ -60,11 +63,11 @@ internal sealed partial class BenchRunner
     }
 
     /// <summary>Deactivates every idle grain, collects garbage, and reads the managed heap and the working set.</summary>
-    private async Task<(long Managed, long WorkingSet)> MemoryAfterIdleAsync(BenchSilo silo)
+    private async Task<(long Managed, long WorkingSet)> MemoryAfterIdleAsync(BenchSilo silo, CancellationToken ct)
     {
         progress("bounded state: deactivating idle grains...");
-        await silo.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero).ConfigureAwait(false);
-        await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await silo.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero).WaitAsync(ct).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);

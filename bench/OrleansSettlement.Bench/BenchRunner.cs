@@ -91,7 +91,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     private async Task<ModeReport> RunModeAsync(StorageMode mode, AzuriteProcess azurite, BenchSigning signing, BenchCounters counters, double verificationsPerSecond, CancellationToken ct)
     {
         progress($"{Name(mode)}: starting a silo (SiloConfiguration, {Name(mode)} grain storage)...");
-        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs).ConfigureAwait(false);
+        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs, ct).ConfigureAwait(false);
         await using var api = settings.Path == BenchPath.Http ? await BenchApi.StartAsync(azurite.ConnectionString, silo.ClusterId, settings.ShowLogs).ConfigureAwait(false) : null;
         using var world = api is null ? (ILoadWorld)new BenchWorld(silo.Grains, settings.Layout, silo.PrepareBank) : new HttpWorld(api, settings.Layout, silo.PrepareBank);
         await world.CreateBanksAndStoresAsync().ConfigureAwait(false);
@@ -142,7 +142,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     private async Task<HotGrainReport> RunHotGrainsAsync(StorageMode mode, AzuriteProcess azurite, BenchSigning signing, BenchCounters counters, CancellationToken ct)
     {
         progress($"hot grains ({Name(mode)}): starting a silo...");
-        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs).ConfigureAwait(false);
+        await using var silo = await BenchSilo.StartAsync(azurite.ConnectionString, mode, signing, settings.ShowLogs, ct).ConfigureAwait(false);
         var c = settings.Concurrency;
         using var spread = new BenchWorld(silo.Grains, new BenchLayout(settings.Layout.Payers, 4, 8, true), silo.PrepareBank);
         await spread.CreateBanksAndStoresAsync().ConfigureAwait(false);

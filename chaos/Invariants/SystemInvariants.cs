@@ -209,8 +209,8 @@ public static class SystemInvariants
                 }
 
                 var payeeAccount = state.Accounts.GetValueOrDefault(GrainKeys.Account(agreement.Payee.Institution, agreement.Payee.Account));
-                var credit = payeeAccount?.Credits.Find(c => c.AgreementId == agreementId);
-                if (credit is null ? !MayHaveForgotten(payeeAccount, decision.DecidedAt) : credit.AmountMinor != agreement.Total.AmountMinor)
+                var credit = payeeAccount is null ? null : AccountGrain.FindCredit(payeeAccount, agreementId);
+                if (credit is null ? settlement.Stage != SettlementStage.Completed : credit.AmountMinor != agreement.Total.AmountMinor)
                 {
                     violations.Add($"agreement {agreementId}: the payee account's row shows no credit of the total {agreement.Total.AmountMinor} for it.");
                 }
@@ -244,7 +244,7 @@ public static class SystemInvariants
                 violations.Add($"bank part {key} issued change note {change.Serial} without a COMMIT decision of the settlement grain.");
             }
 
-            if (part.CreditMinor > 0 && state.Accounts.GetValueOrDefault(GrainKeys.Account(bank, part.PayeeAccount))?.Credits.Exists(c => c.AgreementId == agreementId) == true)
+            if (part.CreditMinor > 0 && state.Accounts.GetValueOrDefault(GrainKeys.Account(bank, part.PayeeAccount)) is { } payee && AccountGrain.FindCredit(payee, agreementId) is not null)
             {
                 violations.Add($"bank part {key} credited the payee account without a COMMIT decision of the settlement grain.");
             }
@@ -276,11 +276,6 @@ public static class SystemInvariants
     private static bool Settles(StoredState state, string key, BankAgreementState part) =>
         part.Stage == BankPartProgress.Settled
         || (part.Stage is BankPartProgress.VotedValid or BankPartProgress.Settling && part.ResultJson is not null && IsCommitted(state, GrainKeys.Split(key).Second));
-
-    /// <summary>Whether the account's ring of recent credits may have dropped a credit made after
-    /// <paramref name="decidedAt"/>: only when it is full and its oldest entry is newer.</summary>
-    private static bool MayHaveForgotten(AccountState? account, DateTimeOffset decidedAt) =>
-        account is { Credits.Count: >= AccountGrain.MaxRememberedCredits } && account.Credits[0].At >= decidedAt;
 
     private static void CheckSignatures(StoredState state, List<string> violations)
     {

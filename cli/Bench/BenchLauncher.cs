@@ -16,10 +16,20 @@ internal static class BenchLauncher
 {
     private const int CannotRun = 2;
 
+    /// <summary>How long an interrupted bench host is given to stop what it started before it is killed.</summary>
+    private static readonly TimeSpan ChildGrace = BenchOptions.StopBudget;
+
     public static Command Create()
     {
         var command = new BenchOptions().AddTo(new Command("bench", BenchOptions.Description));
-        command.SetAction((parse, ct) => RunAsync(ForwardedArguments(parse), ct));
+        command.SetAction((parse, ct) =>
+        {
+            // System.CommandLine abandons an action 2 s after Ctrl-C and exits, which left the bench host (and its silo and
+            // Azurite) running without its parent. Set before the first await, as `settle up` does: the pipeline reads it
+            // after the action has started. The budget covers the child's own stop plus the kill below.
+            parse.InvocationConfiguration.ProcessTerminationTimeout = BenchOptions.StopBudget + ChildGrace + TimeSpan.FromSeconds(10);
+            return RunAsync(ForwardedArguments(parse), ct);
+        });
         return command;
     }
 
@@ -128,7 +138,9 @@ internal static class BenchLauncher
         }
         catch (OperationCanceledException)
         {
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            // A terminal's Ctrl-C reached the child too; a signal sent to this process alone did not: pass it on.
+            await InterruptAsync(child).ConfigureAwait(false);
+            using var grace = new CancellationTokenSource(ChildGrace);
             try
             {
                 await child.WaitForExitAsync(grace.Token).ConfigureAwait(false);
@@ -141,5 +153,27 @@ internal static class BenchLauncher
         }
 
         return child.ExitCode;
+    }
+
+    /// <summary>Sends SIGINT to <paramref name="child"/> (a second one does no harm: the bench host only cancels again).</summary>
+    private static async Task InterruptAsync(Process child)
+    {
+        if (child.HasExited)
+        {
+            return;
+        }
+
+        try
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            if (kill is not null)
+            {
+                await kill.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No kill(1) here: the grace below still ends with a kill of the whole tree.
+        }
     }
 }

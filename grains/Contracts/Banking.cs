@@ -115,11 +115,17 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("Withdraw")]
     Task<Reply<Withdrawal>> Withdraw(string operationId, IReadOnlyList<long> denominationsMinor, string holderJwkJson);
 
-    /// <summary>Credits a settled agreement's amount (S10, payee bank). Idempotent by agreement id while the
-    /// agreement is remembered: the account keeps its recent credits' ids in a ring that outlives every retry of a
-    /// credit (AccountGrain.CreditMemory), so a retry or a late copy of this call credits nothing.</summary>
+    /// <summary>Credits a settled agreement's amount (S10, payee bank). Idempotent by agreement id: the account remembers
+    /// a credit until its settlement has completed and a grace has passed (ADR 0020), so a retry or a late copy of this
+    /// call credits nothing; the same agreement with another amount is <c>idempotency_key_reused</c>.</summary>
     [Alias("ApplyCredit")]
     Task<Reply<AccountView>> ApplyCredit(string agreementId, long amountMinor);
+
+    /// <summary>The settlement grain's word, sent once its completion is durable (every bank acknowledged), that no bank
+    /// part runs S10 for <paramref name="agreementId"/> again: the account may forget that credit after a grace (ADR 0020).
+    /// One-way and writes nothing; a lost call is made up for by the account asking the settlement grain later.</summary>
+    [Alias("CreditSettled"), OneWay]
+    Task CreditSettled(string agreementId);
 
     /// <summary>Retired (ADR 0013): nothing calls it and it changes nothing; kept so that the contract only grows.</summary>
     [Alias("Forget"), OneWay]

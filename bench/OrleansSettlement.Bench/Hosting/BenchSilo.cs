@@ -20,7 +20,14 @@ namespace OrleansSettlement.Bench.Hosting;
 /// </summary>
 internal sealed class BenchSilo : IAsyncDisposable
 {
+    /// <summary>How long Orleans is given to stop in order at the end of a run.</summary>
+    public static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long Orleans is given to stop after an interrupt (then the silo is left to the process's exit).</summary>
+    public static readonly TimeSpan InterruptedStopBudget = TimeSpan.FromSeconds(3);
+
     private readonly IHost _host;
+    private CancellationToken _interrupt;
 
     private BenchSilo(IHost host, WriteTally tally, OutcomeSignal outcomes, string clusterId, Action<string> prepareBank)
     {
@@ -48,7 +55,10 @@ internal sealed class BenchSilo : IAsyncDisposable
     /// <summary>The grain storage every grain writes through (the counting wrapper around the mode's provider).</summary>
     public IGrainStorage GrainStorage => _host.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState);
 
-    public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, BenchSigning signing, bool showLogs)
+    /// <summary>Starts a silo. After an interrupt (<paramref name="interrupt"/>) its disposal gives Orleans
+    /// <see cref="InterruptedStopBudget"/> instead of <see cref="StopBudget"/>: a terminal's Ctrl-C reaches Azurite too, and a
+    /// silo stopping in order on storage that is gone waits out every storage timeout.</summary>
+    public static async Task<BenchSilo> StartAsync(string storageConnectionString, StorageMode mode, BenchSigning signing, bool showLogs, CancellationToken interrupt)
     {
         var ports = FreePorts.Take(2);
         var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..12];
@@ -87,12 +97,30 @@ internal sealed class BenchSilo : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
-        return new BenchSilo(host, tally, outcomes, clusterId, bank => signing.PrepareBank(builder.Configuration, bank));
+        return new BenchSilo(host, tally, outcomes, clusterId, bank => signing.PrepareBank(builder.Configuration, bank)) { _interrupt = interrupt };
     }
 
     public async ValueTask DisposeAsync()
     {
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        if (_interrupt.IsCancellationRequested)
+        {
+            // After a terminal's Ctrl-C, Azurite got the signal too and is gone: Orleans' stop then waits on storage
+            // timeouts whatever its token says. The process is about to exit, so the silo is left to it after the budget.
+            using var abandon = new CancellationTokenSource();
+            await abandon.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _host.StopAsync(abandon.Token).WaitAsync(InterruptedStopBudget).ConfigureAwait(false);
+                _host.Dispose();
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            return;
+        }
+
+        using var stop = new CancellationTokenSource(StopBudget);
         try
         {
             await _host.StopAsync(stop.Token).ConfigureAwait(false);

@@ -89,19 +89,23 @@ internal sealed class BenchWorld : ILoadWorld
     /// Makes the payers of the next <paramref name="count"/> checkouts (0 .. count - 1): fresh payer groups, each serving up
     /// to <see cref="NotesPerPayer"/> checkouts, with their notes withdrawn.
     /// </summary>
-    public async Task PrepareAsync(int count)
+    public Task PrepareAsync(int count) => PrepareAsync(count, CancellationToken.None);
+
+    /// <summary>As <see cref="PrepareAsync(int)"/>; an interrupt (<paramref name="ct"/>) stops it between payers.</summary>
+    public async Task PrepareAsync(int count, CancellationToken ct)
     {
         var groups = Math.Max(1, (count + NotesPerPayer - 1) / NotesPerPayer);
         _groups.Clear();
         _generation++;
         var made = new BenchPayer[groups][];
-        await Parallel.ForEachAsync(Enumerable.Range(0, groups), new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (g, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, groups), new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism, CancellationToken = ct }, async (g, token) =>
         {
             var group = new BenchPayer[Layout.Payers];
             for (var j = 0; j < Layout.Payers; j++)
             {
+                token.ThrowIfCancellationRequested();
                 var notes = (count / groups) + (g < count % groups ? 1 : 0);
-                group[j] = await CreatePayerAsync(_payerBanks[(g + j) % _payerBanks.Count], BenchLayout.ShareOf(j) + BenchLayout.ChangeMinor, notes).ConfigureAwait(false);
+                group[j] = await CreatePayerAsync(_payerBanks[(g + j) % _payerBanks.Count], BenchLayout.ShareOf(j) + BenchLayout.ChangeMinor, notes, token).ConfigureAwait(false);
             }
 
             made[g] = group;
@@ -112,23 +116,24 @@ internal sealed class BenchWorld : ILoadWorld
 
     /// <summary>Issues <paramref name="count"/> notes at the first payer bank to holders that keep them (a wallet holds at
     /// most 256 notes), in withdrawals of 16: the bounded-state mode's many notes at one bank.</summary>
-    public async Task IssueHeldNotesAsync(int count)
+    public async Task IssueHeldNotesAsync(int count, CancellationToken ct)
     {
         // Small batches and few at once: a withdrawal issues its notes one grain write each, inside one call that must
         // answer within Orleans' response timeout even on a loaded machine.
         const int perWithdrawal = 16;
         const int perHolder = 256;
         var holders = (count + perHolder - 1) / perHolder;
-        await Parallel.ForEachAsync(Enumerable.Range(0, holders), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (h, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, holders), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (h, token) =>
         {
             var notes = Math.Min(perHolder, count - (h * perHolder));
-            var holder = await CreatePayerAsync(_payerBanks[0], 100, 0).ConfigureAwait(false);
+            var holder = await CreatePayerAsync(_payerBanks[0], 100, 0, token).ConfigureAwait(false);
             var account = _grains.GetGrain<IAccountGrain>(GrainKeys.Account(holder.Institution, holder.Account));
-            Ok(await account.Deposit("d" + Guid.NewGuid().ToString("N"), 100L * notes).ConfigureAwait(false), "deposit");
+            Ok(await account.Deposit("d" + Guid.NewGuid().ToString("N"), 100L * notes).WaitAsync(token).ConfigureAwait(false), "deposit");
             for (var issued = 0; issued < notes; issued += perWithdrawal)
             {
+                token.ThrowIfCancellationRequested();
                 var batch = Math.Min(perWithdrawal, notes - issued);
-                Ok(await account.Withdraw("w" + Guid.NewGuid().ToString("N"), Enumerable.Repeat(100L, batch).ToList(), holder.PublicJwkJson).ConfigureAwait(false), "withdraw held notes");
+                Ok(await account.Withdraw("w" + Guid.NewGuid().ToString("N"), Enumerable.Repeat(100L, batch).ToList(), holder.PublicJwkJson).WaitAsync(token).ConfigureAwait(false), "withdraw held notes");
             }
 
             lock (_everyPayer)
@@ -166,20 +171,22 @@ internal sealed class BenchWorld : ILoadWorld
         return name;
     }
 
-    private async Task<BenchPayer> CreatePayerAsync(string bank, long noteMinor, int notes)
+    /// <summary>A payer with its account, deposit, wallet and notes. An interrupt (<paramref name="ct"/>) abandons the call
+    /// under way rather than wait for its answer (after a terminal's Ctrl-C, Azurite may be gone already).</summary>
+    private async Task<BenchPayer> CreatePayerAsync(string bank, long noteMinor, int notes, CancellationToken ct)
     {
         var payer = new BenchPayer(LocalSigner.Generate(), bank, "p" + Guid.NewGuid().ToString("N")[..20]);
         var account = _grains.GetGrain<IAccountGrain>(GrainKeys.Account(bank, payer.Account));
-        Ok(await account.Open(OwnerKind.Wallet, payer.Wallet, Currency).ConfigureAwait(false), "open a payer account");
+        Ok(await account.Open(OwnerKind.Wallet, payer.Wallet, Currency).WaitAsync(ct).ConfigureAwait(false), "open a payer account");
         if (notes > 0)
         {
-            Ok(await account.Deposit("d" + Guid.NewGuid().ToString("N"), noteMinor * notes).ConfigureAwait(false), "deposit");
+            Ok(await account.Deposit("d" + Guid.NewGuid().ToString("N"), noteMinor * notes).WaitAsync(ct).ConfigureAwait(false), "deposit");
         }
 
-        Ok(await _grains.GetGrain<IWalletGrain>(payer.Wallet).Register(payer.PublicJwkJson, bank, payer.Account).ConfigureAwait(false), "register a wallet");
+        Ok(await _grains.GetGrain<IWalletGrain>(payer.Wallet).Register(payer.PublicJwkJson, bank, payer.Account).WaitAsync(ct).ConfigureAwait(false), "register a wallet");
         if (notes > 0)
         {
-            var withdrawal = Ok(await account.Withdraw("w" + Guid.NewGuid().ToString("N"), Enumerable.Repeat(noteMinor, notes).ToList(), payer.PublicJwkJson).ConfigureAwait(false), "withdraw notes");
+            var withdrawal = Ok(await account.Withdraw("w" + Guid.NewGuid().ToString("N"), Enumerable.Repeat(noteMinor, notes).ToList(), payer.PublicJwkJson).WaitAsync(ct).ConfigureAwait(false), "withdraw notes");
             foreach (var note in withdrawal.NoteJsons)
             {
                 payer.Notes.Enqueue(note);

@@ -48,7 +48,8 @@ internal sealed record PhaseOutcome(PhasePlan Plan, IReadOnlyList<CheckoutSample
 /// An open-loop load: checkout i is due at start + i / rate whatever happened to the earlier ones (a slow service
 /// does not slow the arrivals, as it would in a closed loop), up to the duration; an arrival finding
 /// <see cref="PhasePlan.MaxInFlight"/> checkouts under way waits for one to end and is counted late. Then every
-/// started checkout is awaited (the drain), so the phase's costs cover whole checkouts.
+/// started checkout is awaited (the drain), so the phase's costs cover whole checkouts. An interrupt ends the phase at
+/// once with <see cref="OperationCanceledException"/>, drain included.
 /// </summary>
 internal static class LoadPhase
 {
@@ -111,8 +112,10 @@ internal static class LoadPhase
             }, CancellationToken.None));
         }
 
+        // An interrupt does not wait for the drain: checkouts under way may each wait out their outcome timeout.
+        ct.ThrowIfCancellationRequested();
         var ranOut = index >= prepared && Stopwatch.GetElapsedTime(start) < plan.Duration;
-        var samples = await Task.WhenAll(running).ConfigureAwait(false);
+        var samples = await Task.WhenAll(running).WaitAsync(ct).ConfigureAwait(false);
         var window = Stopwatch.GetElapsedTime(start);
         return new PhaseOutcome(plan, samples, late, ranOut, ranOut ? window : plan.Duration)
         {

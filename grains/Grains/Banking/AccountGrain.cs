@@ -26,15 +26,8 @@ namespace OrleansSettlement.Grains.Banking;
 /// by a retry with the same operation id, by a grain timer while the grain is active, and by a reminder otherwise, so
 /// money debited always becomes notes and a retry never mints twice.
 /// </para>
-/// <para>Credits (S10) are remembered by agreement id in a ring (ADR 0013): an id is dropped only when the ring holds more
-/// than <see cref="MaxRememberedCredits"/> (256) ids and it is older than <see cref="CreditMemory"/> (10 minutes), so the
-/// ring holds the last 256 credits or the last 10 minutes', whichever is more. Ten minutes outlive every retry of a
-/// credit: a payee bank runs its S10 again only until the settlement grain has recorded its acknowledgement, which it
-/// does at completion (seconds after the commit) or, while another bank is late, at its next reminder tick (one minute,
-/// so ten ticks fit); a reactivated settlement grain sends the decision again only to banks whose acknowledgement it has
-/// not recorded; and a late copy of a call lives at most Orleans' response timeout (30 s). So a retried credit is never
-/// applied twice. The memory is a time, not a count, so the ring grows with a store's rate: about 71 bytes per credit,
-/// 64 KB at about 1.5 credits/s sustained (docs/performance.md, "Bounded state").</para>
+/// <para>Credits (S10) are remembered by agreement id until their settlement has completed and a grace has passed
+/// (ADR 0020, AccountGrain.Credits.cs), so that the state is bounded by the credits in flight, not by the credit rate.</para>
 /// </remarks>
 public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 {
@@ -43,8 +36,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
     public const int MaxOperationIdLength = 128;
     public const int MaxNotesPerWithdrawal = 64;
     public static readonly TimeSpan OperationMemory = TimeSpan.FromDays(7);
-    public const int MaxRememberedCredits = 256;
-    public static readonly TimeSpan CreditMemory = TimeSpan.FromMinutes(10);
 
     private const string RetryReminder = "withdraw-retry";
 
@@ -250,64 +241,6 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
         return await FinishOrRetryAsync(operation).ConfigureAwait(true);
     }
 
-    public async Task<Reply<AccountView>> ApplyCredit(string agreementId, long amountMinor)
-    {
-        if (Refuse<AccountView>() is { } notOpen)
-        {
-            return notOpen;
-        }
-
-        if (BinaryIds.Check(agreementId, "agreementId", BinaryIds.HashBytes, BinaryIds.HashBytes) is { IsOk: false } badId)
-        {
-            return Reply<AccountView>.Fail(badId.Error);
-        }
-
-        var amount = Money.Positive(State.Currency, amountMinor);
-        if (!amount.IsOk)
-        {
-            return Reply<AccountView>.Fail(amount.Error);
-        }
-
-        var remembered = State.Credits.Find(c => string.Equals(c.AgreementId, agreementId, StringComparison.Ordinal));
-        if (remembered is not null)
-        {
-            return remembered.AmountMinor == amountMinor
-                ? Reply<AccountView>.Ok(View())
-                : Reply<AccountView>.Fail(ProtocolErrorCode.IdempotencyKeyReused, $"agreement {agreementId} was credited with another amount.");
-        }
-
-        var balance = checked(State.BalanceMinor + amountMinor);
-        if (balance > Money.MaxAmountMinor)
-        {
-            return Reply<AccountView>.Fail(ProtocolErrorCode.AmountOverflow, $"the credit would take the account beyond {Money.MaxAmountMinor} minor units.");
-        }
-
-        var now = Timestamps.Truncate(Now());
-        State.BalanceMinor = balance;
-        State.Credits.Add(new RememberedCredit { AgreementId = agreementId, AmountMinor = amountMinor, At = now });
-        ForgetOldCredits(State.Credits, now);
-        await WriteAsync().ConfigureAwait(true);
-        LogCredited(_logger, Institution, AccountName, agreementId, amountMinor);
-        return Reply<AccountView>.Ok(View());
-    }
-
-    /// <summary>Retired (ADR 0013): changes nothing. The ring of recent credits needs no word from the bank part.</summary>
-    public Task Forget(string agreementId) => Task.CompletedTask;
-
-    /// <summary>Drops the oldest credits (oldest first in <paramref name="credits"/>) while more than
-    /// <see cref="MaxRememberedCredits"/> are kept and the oldest is older than <see cref="CreditMemory"/>.</summary>
-    public static void ForgetOldCredits(List<RememberedCredit> credits, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(credits);
-        var drop = 0;
-        while (credits.Count - drop > MaxRememberedCredits && now - credits[drop].At > CreditMemory)
-        {
-            drop++;
-        }
-
-        credits.RemoveRange(0, drop);
-    }
-
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (string.Equals(reminderName, RetryReminder, StringComparison.Ordinal))
@@ -458,8 +391,10 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
     private DateTimeOffset Now() => BankingServices.Clock(ServiceProvider).GetUtcNow();
 
+    /// <summary>Writes the state; every write also sheds the credits whose grace has passed (ADR 0020).</summary>
     private async Task WriteAsync()
     {
+        CompactCredits(Now());
         await _state.WriteOrReloadAsync(this).ConfigureAwait(true);
     }
 
@@ -477,7 +412,4 @@ public sealed partial class AccountGrain : Grain, IAccountGrain, IRemindable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Institution {Institution}: issuing note {Serial} was refused ({Code})")]
     private static partial void LogIssueRefused(ILogger logger, string institution, string serial, string code);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Account {Institution}/{Account}: credited {AmountMinor} for agreement {AgreementId}")]
-    private static partial void LogCredited(ILogger logger, string institution, string account, string agreementId, long amountMinor);
 }

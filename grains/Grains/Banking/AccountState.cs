@@ -67,21 +67,35 @@ public sealed class AccountOperation
     public DateTimeOffset ExpiresAt { get; set; }
 }
 
-/// <summary>A settlement credit the account remembers in its ring of recent credits (<c>AccountGrain.CreditMemory</c>), so
-/// that a retried or late copy of the credit call is recognized and credits nothing.</summary>
+/// <summary>
+/// A settlement credit the account remembers (ADR 0020), so that a retried or late copy of the credit call is recognized
+/// and credits nothing. While its settlement is not known to be complete it keeps the full agreement id (to ask the
+/// settlement grain, and to compare exactly); once it is, only its <see cref="Key"/> until the grace has passed.
+/// </summary>
 [GenerateSerializer, Alias("osettle.banking.RememberedCredit")]
 public sealed class RememberedCredit
 {
+    /// <summary>The agreement id while the settlement is not known to be complete; null once it is.</summary>
     [Id(0)]
-    public string AgreementId { get; set; } = "";
+    public string? AgreementId { get; set; }
 
     [Id(1)]
     public long AmountMinor { get; set; }
 
+    /// <summary>When the credit was applied while <see cref="AgreementId"/> is kept; once it is dropped, when the account
+    /// learned that the settlement completed (the start of the grace).</summary>
     [Id(2)]
     public DateTimeOffset At { get; set; }
 
     // [Id(3)] is retired: ForgottenAt, when the bank part's Forget came (before ADR 0013). Never reuse it.
+
+    /// <summary>The first 8 bytes of SHA-256 over the account's <see cref="AccountState.CreditSalt"/> and the agreement id
+    /// (<c>AccountGrain.CreditKey</c>); 0 in rows written before ADR 0020 (then filled from the id on activation).</summary>
+    [Id(4)]
+    public long Key { get; set; }
+
+    /// <summary>True while the settlement is not known to be complete (the full id is kept).</summary>
+    public bool InFlight => AgreementId is not null;
 }
 
 [GenerateSerializer, Alias("osettle.banking.AccountState")]
@@ -119,7 +133,13 @@ public sealed class AccountState
     [Id(8)]
     public List<AccountOperation> Operations { get; set; } = [];
 
-    /// <summary>Recent credits by agreement id, oldest first; bounded (see <see cref="AccountGrain"/>).</summary>
+    /// <summary>Credits whose settlement is not complete, and those completed within the grace (ADR 0020), oldest first:
+    /// bounded by the credits in flight, not by the credit rate.</summary>
     [Id(9)]
     public List<RememberedCredit> Credits { get; set; } = [];
+
+    /// <summary>A random secret of this account that keys <see cref="RememberedCredit.Key"/>, so that nobody can choose an
+    /// agreement id whose key collides with another's (0 until the first credit).</summary>
+    [Id(10)]
+    public long CreditSalt { get; set; }
 }

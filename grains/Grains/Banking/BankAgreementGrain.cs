@@ -412,7 +412,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
         if (State.CreditMinor > 0)
         {
-            // Idempotent by agreement id: the account remembers recent credits (AccountGrain.CreditMemory).
+            // Idempotent by agreement id: the account remembers the credit until this settlement completed (ADR 0020).
             var credited = await PayeeAccount().ApplyCredit(AgreementId, State.CreditMinor).ConfigureAwait(true);
             if (!credited.IsOk)
             {

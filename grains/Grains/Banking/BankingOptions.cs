@@ -36,6 +36,19 @@ public sealed class BankingOptions
     /// </summary>
     public TimeSpan ProfileCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long an account still recognizes a credit after it learned that the credit's settlement completed (ADR 0020).
+    /// Once every bank has acknowledged, only a late copy of a call can still bring the credit again, and Orleans drops a
+    /// request older than its response timeout (30 s by default), so this must exceed that timeout. Default 1 min.
+    /// </summary>
+    public TimeSpan CreditGrace { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a credit may wait for its settlement's word that it completed (a one-way call, which can be lost) before
+    /// the account asks the settlement grain itself (ADR 0020). It asks every quarter of this period. Default 10 min.
+    /// </summary>
+    public TimeSpan CreditCheckAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The problems with these values, empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -44,6 +57,8 @@ public sealed class BankingOptions
         AtLeast(ReminderPeriod, nameof(ReminderPeriod), TimeSpan.FromSeconds(1));
         AtLeast(NoteLifetime, nameof(NoteLifetime), TimeSpan.FromMinutes(1));
         AtLeast(ProfileCacheLifetime, nameof(ProfileCacheLifetime), TimeSpan.Zero);
+        AtLeast(CreditGrace, nameof(CreditGrace), TimeSpan.FromMilliseconds(100));
+        AtLeast(CreditCheckAfter, nameof(CreditCheckAfter), TimeSpan.FromMilliseconds(400));
         if (NoteLifetime > TimeSpan.FromDays(3650))
         {
             problems.Add($"{SectionName}:{nameof(NoteLifetime)} must be at most 3650 days, not {NoteLifetime}.");

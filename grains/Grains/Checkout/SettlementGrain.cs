@@ -242,8 +242,8 @@ public sealed partial class SettlementGrain(
     /// <summary>
     /// While the decision is still being delivered at a reminder tick (a bank is late), records the acknowledgements heard
     /// so far, so that a reactivation sends the decision again only to the banks that owe one. A bank that finished its S10
-    /// thus runs it again at most until this write (the bound behind <c>AccountGrain.CreditMemory</c>). Never on the normal
-    /// path, which completes within seconds of the decision.
+    /// thus runs it again at most until this write. Never on the normal path, which completes within seconds of the
+    /// decision.
     /// </summary>
     private async Task RecordAcknowledgementsAsync()
     {
@@ -282,6 +282,7 @@ public sealed partial class SettlementGrain(
             case SettlementStage.Completed:
                 StopTimer();
                 TellCheckout();
+                TellPayeeAccount();
                 await UnregisterReminder();
                 break;
             default:
@@ -315,6 +316,7 @@ public sealed partial class SettlementGrain(
         LogCompleted(logger, AgreementId, s.Decision!.Kind);
         StopTimer();
         TellCheckout();
+        TellPayeeAccount();
         await UnregisterReminder();
     }
 
@@ -397,6 +399,28 @@ public sealed partial class SettlementGrain(
     {
         var start = state.State.Start!;
         _ = GrainFactory.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(start.Store, start.CheckoutId)).OnOutcome(View());
+    }
+
+    /// <summary>After a durable COMMIT completion no bank part credits this agreement again: the payee account may forget
+    /// the credit after its grace (one-way, ADR 0020; the account asks this grain itself when the call is lost).</summary>
+    private void TellPayeeAccount()
+    {
+        var s = state.State;
+        if (s is not { Stage: SettlementStage.Completed, Decision.Kind: DecisionKind.Commit, Start: { } start }
+            || !MessageText.Read(start.AgreementJson, "agreement", Agreement.Parse).TryGetValue(out var agreement, out _))
+        {
+            return;
+        }
+
+        try
+        {
+            var payee = agreement.Value.Payee;
+            _ = GrainFactory.GetGrain<IAccountGrain>(GrainKeys.Account(payee.Institution, payee.Account)).CreditSettled(AgreementId);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogSendFailed(logger, exception, AgreementId, agreement.Value.Payee.Institution, "CreditSettled");
+        }
     }
 
     private void StartTimer() => _timer ??= this.RegisterGrainTimer(Tick, _options.RetryPeriod, _options.RetryPeriod);

@@ -1,5 +1,4 @@
 using OrleansSettlement.Contracts;
-using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Protocol.Crypto;
 using OrleansSettlement.Protocol.Messages;
 
@@ -176,37 +175,9 @@ public sealed class AccountGrainTests(BankingFixture fixture)
         Assert.Equal("idempotency_key_reused", (await account.ApplyCredit(agreementId, 1300)).Refusal?.Code);
 
         // A late copy of the credit call (the chaos runner's reordered calls once found two credits of one agreement this
-        // way) is still recognized: the ring of recent credits keeps it.
+        // way) is still recognized: the account keeps it until its settlement completed (ADR 0020).
         Assert.Equal(1200, (await account.ApplyCredit(agreementId, 1200)).Value!.BalanceMinor);
         Assert.Equal(1200, (await account.Get())!.BalanceMinor);
         Assert.Equal(0, (await account.Get())!.DepositedMinor);
     }
-
-    [Fact]
-    public void ForgetOldCredits_DropsOnlyBeyondTheCountAndOlderThanTheMemory()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var old = now - AccountGrain.CreditMemory - TimeSpan.FromSeconds(1);
-        var recent = now - AccountGrain.CreditMemory + TimeSpan.FromMinutes(1);
-
-        // Within the count: kept however old.
-        var few = Credits(AccountGrain.MaxRememberedCredits, old);
-        AccountGrain.ForgetOldCredits(few, now);
-        Assert.Equal(AccountGrain.MaxRememberedCredits, few.Count);
-
-        // Beyond the count: the old ones go, oldest first, down to the count.
-        var many = Credits(AccountGrain.MaxRememberedCredits + 10, old);
-        AccountGrain.ForgetOldCredits(many, now);
-        Assert.Equal(AccountGrain.MaxRememberedCredits, many.Count);
-        Assert.Equal("credit-10", many[0].AgreementId);
-
-        // Beyond the count but younger than the memory: all kept, so that any retry of their credit is still recognized.
-        var busy = Credits(5, old).Concat(Credits(AccountGrain.MaxRememberedCredits + 10, recent, from: 5)).ToList();
-        AccountGrain.ForgetOldCredits(busy, now);
-        Assert.Equal(AccountGrain.MaxRememberedCredits + 10, busy.Count);
-        Assert.Equal("credit-5", busy[0].AgreementId);
-    }
-
-    private static List<RememberedCredit> Credits(int count, DateTimeOffset at, int from = 0) =>
-        Enumerable.Range(from, count).Select(i => new RememberedCredit { AgreementId = $"credit-{i}", AmountMinor = 100, At = at }).ToList();
 }
