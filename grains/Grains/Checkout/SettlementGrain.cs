@@ -295,10 +295,24 @@ public sealed partial class SettlementGrain(
     {
         var s = state.State;
         var decision = new SettlementDecision(AgreementId, kind, results, reason, Timestamps.Truncate(_time.GetUtcNow()));
+        var (stage, voted) = (s.Stage, s.VotedAtDecision);
         s.Decision = decision;
         s.Stage = kind == DecisionKind.Commit ? SettlementStage.Committed : SettlementStage.Aborted;
         s.VotedAtDecision = [.. _validVotes.Keys.Append(invalidVoter).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        await Persist();
+        try
+        {
+            await Persist();
+        }
+        catch when (ReferenceEquals(state.State.Decision, decision))
+        {
+            // The write failed and so did the read-back (a read-back replaces the state): the activation is being dropped,
+            // and until it goes nothing may answer from a decision nobody knows is stored (a note reads it, ADR 0019).
+            // Should the write have landed after all, the row keeps the decision and this activation's next write, from
+            // the old ETag, fails.
+            (s.Decision, s.Stage, s.VotedAtDecision) = (null, stage, voted);
+            throw;
+        }
+
         LogDecided(logger, AgreementId, kind, reason ?? "");
         SendDecide(s.Start!.Institutions, force: true);
         TellCheckout();
