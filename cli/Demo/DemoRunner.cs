@@ -21,6 +21,9 @@ namespace OrleansSettlement.Cli.Demo;
 internal sealed class DemoRunner(SettlementClient client, DemoParties parties, IDemoProgress? progress = null, TimeProvider? time = null)
 {
     private const int SetupConcurrency = 6;
+
+    /// <summary>Checkouts the demo opens at most, when what the service keeps before S7 is lost with a silo.</summary>
+    private const int MaxAttempts = 3;
     private const string AlreadyExists = "already_exists";
 
     private static readonly TimeSpan CheckoutLifetime = TimeSpan.FromMinutes(10);
@@ -70,6 +73,7 @@ internal sealed class DemoRunner(SettlementClient client, DemoParties parties, I
         private long _lastStepAt;
         private long? _lastS10At;
         private int _serviceStepsSeen;
+        private int _attempt = 1;
 
         public Run(DemoRunner owner, DemoSettings settings)
         {
@@ -120,20 +124,41 @@ internal sealed class DemoRunner(SettlementClient client, DemoParties parties, I
                 (Report.BalancesBefore, Report.NotesBefore) = await SnapshotAsync(expectOutstandingMinor: null, ct).ConfigureAwait(false);
 
                 checkoutStarted = Time.GetTimestamp();
-                await OpenAndAgreeAsync(ct).ConfigureAwait(false);
-
-                _lastStepAt = Time.GetTimestamp();
-                await SendContributionsAsync(ct).ConfigureAwait(false);
-                s2Started = Time.GetTimestamp();
-                var checkout = await SubmitBundleAsync(ct).ConfigureAwait(false);
-                if (!CheckoutStages.IsFinal(checkout.Stage))
+                for (; ; _attempt++)
                 {
-                    await AnswerChallengesAsync(ct).ConfigureAwait(false);
-                }
+                    CheckoutInfo checkout;
+                    try
+                    {
+                        _serviceStepsSeen = 0;
+                        await OpenAndAgreeAsync(ct).ConfigureAwait(false);
 
-                checkout = await WaitForOutcomeAsync(ct).ConfigureAwait(false);
-                checkoutMs = Milliseconds(Time.GetElapsedTime(checkoutStarted.Value));
-                Conclude(checkout);
+                        _lastStepAt = Time.GetTimestamp();
+                        await SendContributionsAsync(ct).ConfigureAwait(false);
+                        s2Started = Time.GetTimestamp();
+                        checkout = await SubmitBundleAsync(ct).ConfigureAwait(false);
+                        if (!CheckoutStages.IsFinal(checkout.Stage))
+                        {
+                            await AnswerChallengesAsync(ct).ConfigureAwait(false);
+                        }
+
+                        checkout = await WaitForOutcomeAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (SettlementApiException exception) when (_attempt < MaxAttempts && SessionLost(exception.Code))
+                    {
+                        StartAgain(exception.Code!);
+                        continue;
+                    }
+
+                    if (_attempt < MaxAttempts && checkout.Stage == CheckoutStages.Aborted && SessionLost(checkout.AbortReason?.Code))
+                    {
+                        StartAgain(checkout.AbortReason!.Code);
+                        continue;
+                    }
+
+                    checkoutMs = Milliseconds(Time.GetElapsedTime(checkoutStarted.Value));
+                    Conclude(checkout);
+                    break;
+                }
             }
             catch (SettlementApiException exception)
             {
@@ -178,7 +203,15 @@ internal sealed class DemoRunner(SettlementClient client, DemoParties parties, I
             return new DemoPayer(number, "", institution, "", share, DemoSettings.DepositFor(share, notes), notes);
         }
 
-        private string Key(string what) => $"demo-{_runId}-{what}";
+        private string Key(string what) => _attempt == 1 ? $"demo-{_runId}-{what}" : $"demo-{_runId}-{what}-attempt-{_attempt}";
+
+        /// <summary>Whether a refusal says that what the service keeps before S7 in memory only was lost with a silo: the
+        /// checkout's session (<c>checkout_session_lost</c>, ADR 0017) or the leader's mailbox (<c>unknown_agreement</c> at
+        /// S1, ADR 0018). Nothing was held, so the store opens a new checkout (docs/protocol.md 3.8).</summary>
+        private static bool SessionLost(string? code) => code is "checkout_session_lost" or "unknown_agreement";
+
+        private void StartAgain(string code) =>
+            Progress.Note($"The attempt ended with {code} (what the service keeps before S7 was lost with a silo; nothing was held): {_owner._parties.Store.Store} opens a new checkout (attempt {_attempt + 1} of {MaxAttempts})");
 
         private OperatorSession Operator(string institution) => Client.Operator(institution, _owner._parties.OperatorTokens[institution]);
 
