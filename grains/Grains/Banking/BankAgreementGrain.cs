@@ -24,7 +24,7 @@ namespace OrleansSettlement.Grains.Banking;
 /// is recorded by the settlement grain's completion, not here. It never awaits a grain that awaits it: the settlement
 /// grain calls it one-way, and it calls the settlement grain.</para>
 /// </remarks>
-public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRemindable, IBankPartLookups
+public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRemindable
 {
     private const string RetryReminder = "s10-retry";
 
@@ -157,7 +157,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         }
 
         var now = Now();
-        var findings = await BankAgreementChecks.VerifyAsync(Institution, AgreementId, request, now, this).ConfigureAwait(true);
+        var findings = await BankAgreementChecks.VerifyAsync(Institution, AgreementId, request, now, Lookups).ConfigureAwait(true);
         if (!findings.IsOk)
         {
             await VoteInvalidAsync(findings.Error, []).ConfigureAwait(true);
@@ -323,7 +323,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
             case BankPartProgress.VotedValid when _commit is not null:
                 break;
             case BankPartProgress.VotedValid:
-                if (await BankAgreementChecks.VerifyCommitAsync(AgreementId, State.Institutions, decision, this).ConfigureAwait(true) is { } problem)
+                if (await BankAgreementChecks.VerifyCommitAsync(AgreementId, State.Institutions, decision, Lookups).ConfigureAwait(true) is { } problem)
                 {
                     // An invalid commit never moves money: keep the holds, settle nothing.
                     LogCommitRefused(_logger, Institution, AgreementId, problem.WireCode, problem.Detail);
@@ -473,14 +473,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
 
     // ---- lookups ---------------------------------------------------------------------------------------------
 
-    Task<InstitutionProfile?> IBankPartLookups.InstitutionAsync(string institution) =>
-        SiloProfiles.Of(GrainFactory).InstitutionAsync(GrainFactory, institution, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
-
-    Task<StoreProfile?> IBankPartLookups.StoreAsync(string store) =>
-        SiloProfiles.Of(GrainFactory).StoreAsync(GrainFactory, store, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
-
-    Task<AccountView?> IBankPartLookups.AccountAsync(string institution, string account) =>
-        SiloProfiles.Of(GrainFactory).AccountAsync(GrainFactory, institution, account, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
+    private SiloBankPartLookups Lookups => new(GrainFactory, ServiceProvider);
 
     private IInstitutionSignerGrain Signer() => GrainFactory.GetGrain<IInstitutionSignerGrain>(Institution);
 

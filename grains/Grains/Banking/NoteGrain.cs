@@ -66,7 +66,7 @@ public sealed class NoteGrainState
 public sealed partial class NoteGrain(
     [PersistentState("note", StorageNames.GrainState)] IPersistentState<NoteGrainState> state,
     ILogger<NoteGrain> logger)
-    : Grain, INoteGrain, IBankPartLookups
+    : Grain, INoteGrain
 {
     /// <summary>How long a released agreement is remembered: longer than any copy of its hold can be in flight (Orleans
     /// drops a request older than its response timeout).</summary>
@@ -244,7 +244,7 @@ public sealed partial class NoteGrain(
         }
 
         var issuer = GrainKeys.Split(this.GetPrimaryKeyString()).First;
-        if (await NoteCommitCheck.VerifyAsync(issuer, holder, decided, this).ConfigureAwait(true) is { } problem)
+        if (await NoteCommitCheck.VerifyAsync(issuer, holder, decided, Lookups).ConfigureAwait(true) is { } problem)
         {
             // A commit that does not verify spends nothing: the note stays held, as a bank part keeps its holds then.
             LogCommitRefused(logger, this.GetPrimaryKeyString(), holder, problem.WireCode, problem.Detail);
@@ -294,14 +294,7 @@ public sealed partial class NoteGrain(
 
     private NoteView View() => new(State.NoteJson!, Current, State.AgreementId);
 
-    Task<InstitutionProfile?> IBankPartLookups.InstitutionAsync(string institution) =>
-        SiloProfiles.Of(GrainFactory).InstitutionAsync(GrainFactory, institution, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
-
-    Task<StoreProfile?> IBankPartLookups.StoreAsync(string store) =>
-        SiloProfiles.Of(GrainFactory).StoreAsync(GrainFactory, store, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
-
-    Task<AccountView?> IBankPartLookups.AccountAsync(string institution, string account) =>
-        SiloProfiles.Of(GrainFactory).AccountAsync(GrainFactory, institution, account, Now(), BankingServices.Options(ServiceProvider).ProfileCacheLifetime);
+    private SiloBankPartLookups Lookups => new(GrainFactory, ServiceProvider);
 
     private DateTimeOffset Now() => BankingServices.Clock(ServiceProvider).GetUtcNow();
 

@@ -65,3 +65,20 @@ internal sealed class SiloProfiles
         return value;
     }
 }
+
+/// <summary>The lookups of S8 and S10 (<see cref="IBankPartLookups"/>) from the silo's <see cref="SiloProfiles"/>, at the
+/// silo's clock and with its banking options: what a bank part and a note checking a COMMIT read alike.</summary>
+internal sealed class SiloBankPartLookups(IGrainFactory grains, IServiceProvider services) : IBankPartLookups
+{
+    private SiloProfiles Profiles => SiloProfiles.Of(grains);
+
+    private DateTimeOffset Now => BankingServices.Clock(services).GetUtcNow();
+
+    private TimeSpan Lifetime => BankingServices.Options(services).ProfileCacheLifetime;
+
+    public Task<InstitutionProfile?> InstitutionAsync(string institution) => Profiles.InstitutionAsync(grains, institution, Now, Lifetime);
+
+    public Task<StoreProfile?> StoreAsync(string store) => Profiles.StoreAsync(grains, store, Now, Lifetime);
+
+    public Task<AccountView?> AccountAsync(string institution, string account) => Profiles.AccountAsync(grains, institution, account, Now, Lifetime);
+}
