@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orleans.Core.Internal;
 using OrleansSettlement.Cli.Demo;
 using OrleansSettlement.Sdk;
 using OrleansSettlement.Service.Tests.Api;
@@ -37,6 +38,26 @@ public sealed class DemoRunnerTests(ApiFixture api, DemoTokensFolder folder) : I
         // Only one institution takes part: one S8 vote and one S10.
         Assert.Single(report.Steps, s => s.Step == "S8");
         Assert.Single(report.Steps, s => s.Step == "S10");
+        await api.AssertInvariantsAsync();
+    }
+
+    [Fact]
+    public async Task Demo_CheckoutSessionLostBeforeS7_OpensASecondCheckoutThatSettles()
+    {
+        // The checkout's session lives in its activation's memory until S7 (ADR 0017). Dropping every checkout activation
+        // right after the first S1 is what a silo dying under the demo does to it: the next call finds the session gone.
+        var lost = new SessionLoss(api.Grains);
+        var path = await SeedAsync();
+        var parties = await new DemoSeeder(api.Client, path).PrepareAsync(DemoCatalog.StoreBank, ["bank-a", "bank-b"], CancellationToken.None);
+        var report = await new DemoRunner(api.Client, parties, lost).RunAsync(
+            new DemoSettings(3, 2, DemoCatalog.StoreBank, 12_000) with { OutcomeTimeout = TimeSpan.FromSeconds(30) },
+            CancellationToken.None);
+
+        Assert.True(lost.Dropped > 0, "no checkout activation was dropped: the test did not lose a session");
+        var retry = Assert.Single(lost.Notes, n => n.Contains("opens a new checkout", StringComparison.Ordinal));
+        Assert.Contains("checkout_session_lost", retry, StringComparison.Ordinal);
+        Assert.Contains("attempt 2 of 3", retry, StringComparison.Ordinal);
+        AssertSettled(report, expectedShares: [4_000, 4_000, 4_000], attempts: 2);
         await api.AssertInvariantsAsync();
     }
 
@@ -119,7 +140,7 @@ public sealed class DemoRunnerTests(ApiFixture api, DemoTokensFolder folder) : I
         Assert.Contains("--reset", refusal.Message, StringComparison.Ordinal);
     }
 
-    private static void AssertSettled(DemoReport report, long[] expectedShares)
+    private static void AssertSettled(DemoReport report, long[] expectedShares, int attempts = 1)
     {
         Assert.True(report.Outcome == DemoOutcomes.Settled, $"{report.Outcome}: {report.Problem}");
         Assert.Equal(0, report.ExitCode);
@@ -134,7 +155,8 @@ public sealed class DemoRunnerTests(ApiFixture api, DemoTokensFolder folder) : I
         var firsts = Enumerable.Range(1, 10).Select(n => report.Steps.FindIndex(s => s.Step == $"S{n}")).ToList();
         Assert.DoesNotContain(-1, firsts);
         Assert.Equal(firsts.Order(), firsts);
-        Assert.Equal(expectedShares.Length - 1, report.Steps.Count(s => s.Step == "S1"));
+        // The report keeps every attempt's steps; an attempt that lost its session got as far as S1.
+        Assert.Equal(attempts * (expectedShares.Length - 1), report.Steps.Count(s => s.Step == "S1"));
         Assert.Equal(expectedShares.Length, report.Steps.Count(s => s.Step == "S5"));
 
         foreach (var payer in report.Payers)
@@ -182,6 +204,54 @@ public sealed class DemoRunnerTests(ApiFixture api, DemoTokensFolder folder) : I
         var path = await SeedAsync();
         var parties = await new DemoSeeder(api.Client, path).PrepareAsync(settings.StoreBank, settings.PayerBanks, CancellationToken.None);
         return await new DemoRunner(api.Client, parties).RunAsync(settings with { OutcomeTimeout = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+    }
+}
+
+/// <summary>
+/// Progress that, at the demo's first S1, drops every checkout activation of the silo (as a silo that dies takes its
+/// sessions with it), and keeps the demo's notes.
+/// </summary>
+internal sealed class SessionLoss(IGrainFactory grains) : IDemoProgress
+{
+    private int _firstS1;
+
+    public int Dropped { get; private set; }
+
+    public List<string> Notes { get; } = [];
+
+    public void Phase(string text)
+    {
+    }
+
+    public void Note(string text)
+    {
+        lock (Notes)
+        {
+            Notes.Add(text);
+        }
+    }
+
+    public void Step(DemoStep step, string detail)
+    {
+        if (step.Step == "S1" && Interlocked.Exchange(ref _firstS1, 1) == 0)
+        {
+            Dropped = DropCheckoutsAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    public void Waiting(string text, TimeSpan waited)
+    {
+    }
+
+    private async Task<int> DropCheckoutsAsync()
+    {
+        var active = await grains.GetGrain<IManagementGrain>(0).GetActiveGrains(GrainType.Create("checkout"));
+        foreach (var id in active)
+        {
+            await grains.GetGrain(id).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+
+        return active.Count;
     }
 }
 
