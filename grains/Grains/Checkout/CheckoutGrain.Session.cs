@@ -47,8 +47,9 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
         stage is CheckoutStage.Open or CheckoutStage.AgreementProposed or CheckoutStage.Challenging;
 
     /// <summary>
-    /// Acts on the row as this activation reads it without a session: a row before S7 means its session was lost, so the
-    /// checkout ends (<see cref="AbortLostSession"/>); a row in Settling (handed off) asks the settlement grain, whose
+    /// Acts on the row as this activation reads it without a session: a row before S7 that an activation parked as its
+    /// silo shut down is taken up (<see cref="TakeUpParkedSession"/>); any other row before S7 means its session was lost,
+    /// so the checkout ends (<see cref="AbortLostSession"/>); a row in Settling (handed off) asks the settlement grain, whose
     /// <c>Begin</c> is idempotent and returns its view: a hand-off whose Begin never happened starts now, and the outcome
     /// of one that did is rebuilt from the settlement grain, where it is durable.
     /// </summary>
@@ -65,6 +66,10 @@ public sealed partial class CheckoutGrain : IIncomingGrainCallFilter
             if (_session)
             {
                 ScheduleTimers();
+            }
+            else if (s.Parked)
+            {
+                await TakeUpParkedSession();
             }
             else
             {

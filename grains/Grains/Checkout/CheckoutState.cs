@@ -98,6 +98,11 @@ public sealed class CheckoutState
     /// answer lost) from another activation's when it reads the row back (ADR 0017).</summary>
     [Id(24)]
     public string? WriteId { get; set; }
+
+    /// <summary>True when the row holds a session before S7 that an activation wrote as its silo shut down, for the next
+    /// activation to take up (ADR 0024); false again once one took it up.</summary>
+    [Id(30)]
+    public bool Parked { get; set; }
 }
 
 /// <summary>One payer of a checkout from S4 on: what it contributed, its current challenge and its answer.</summary>

@@ -44,17 +44,27 @@ public sealed partial class WalletGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        ReportSessionLost(reason);
-        if (_unsavedEnded.Count > 0 && state.State.Registered)
+        var park = ParkIfShuttingDown(reason);
+        if ((park || _unsavedEnded.Count > 0) && state.State.Registered)
         {
             try
             {
                 await Persist();
+                ReportParked(park);
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                LogEndedNotSaved(logger, exception, WalletId, _unsavedEnded.Count);
+                if (_unsavedEnded.Count > 0)
+                {
+                    LogEndedNotSaved(logger, exception, WalletId, _unsavedEnded.Count);
+                }
+
+                ReportSessionLost(reason);
             }
+        }
+        else
+        {
+            ReportSessionLost(reason);
         }
 
         await base.OnDeactivateAsync(reason, cancellationToken);

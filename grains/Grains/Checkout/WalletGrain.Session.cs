@@ -13,8 +13,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// </summary>
 /// <remarks>
 /// While any entry pends, the activation is kept from idle collection until the latest expiry among them
-/// (<see cref="Grain.DelayDeactivation"/>), so only a silo's failure or shutdown loses them; once none pends, the regular
-/// collection applies again.
+/// (<see cref="Grain.DelayDeactivation"/>), so only a silo's failure loses them; once none pends, the regular collection
+/// applies again. A silo that shuts down in order writes them to the row as it goes, and the next activation takes them
+/// up (ADR 0024).
 /// </remarks>
 public sealed partial class WalletGrain
 {
@@ -52,8 +53,63 @@ public sealed partial class WalletGrain
         DelayDeactivation(last > now ? last - now : TimeSpan.Zero);
     }
 
-    /// <summary>Logs the pre-S7 entries an activation takes with it when it goes before they ended (a shutdown, a dropped
-    /// activation): their checkouts cannot go on and expire without payment.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        if (state.State.Parked is { } parked)
+        {
+            await TakeUpParked(parked);
+        }
+    }
+
+    /// <summary>Takes up what an activation parked as its silo shut down: first the row is written without it (so one
+    /// activation at most takes it up, and a later one never takes up what has moved on since in memory), then the entries
+    /// are this activation's. A failed write fails the activation; the next one finds them still parked.</summary>
+    private async Task TakeUpParked(ParkedWalletSession parked)
+    {
+        state.State.Parked = null;
+        await Persist();
+        var now = _time.GetUtcNow();
+        _leading.AddRange(parked.Leading.Where(l => l.ExpiresAt > now));
+        _mailbox.AddRange(parked.Mailbox.Where(m => m.ExpiresAt > now));
+        _challenges.AddRange(parked.Challenges.Where(c => c.ExpiresAt > now));
+        if (_leading.Count + _mailbox.Count + _challenges.Count > 0)
+        {
+            SessionChanged(now);
+            LogTakenUp(logger, WalletId, _leading.Count, _mailbox.Count, _challenges.Count);
+        }
+    }
+
+    /// <summary>On a shutdown in order with pre-S7 entries pending: puts them in the state, for the write that follows.
+    /// True when there is something to write.</summary>
+    private bool ParkIfShuttingDown(DeactivationReason reason)
+    {
+        var now = _time.GetUtcNow();
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown || !state.State.Registered
+            || !(_leading.Any(l => l.ExpiresAt > now) || _mailbox.Any(m => m.ExpiresAt > now) || _challenges.Any(c => c.ExpiresAt > now)))
+        {
+            return false;
+        }
+
+        state.State.Parked = new ParkedWalletSession
+        {
+            Leading = [.. _leading.Where(l => l.ExpiresAt > now)],
+            Mailbox = [.. _mailbox.Where(m => m.ExpiresAt > now)],
+            Challenges = [.. _challenges.Where(c => c.ExpiresAt > now)],
+        };
+        return true;
+    }
+
+    private void ReportParked(bool parked)
+    {
+        if (parked && state.State.Parked is { } p)
+        {
+            LogParked(logger, WalletId, p.Leading.Count, p.Mailbox.Count, p.Challenges.Count);
+        }
+    }
+
+    /// <summary>Logs the pre-S7 entries an activation takes with it when it goes before they ended (a silo's failure, a
+    /// dropped activation, a shutdown whose write failed): their checkouts cannot go on and expire without payment.</summary>
     private void ReportSessionLost(DeactivationReason reason)
     {
         var now = _time.GetUtcNow();
@@ -63,6 +119,12 @@ public sealed partial class WalletGrain
             LogSessionLost(logger, WalletId, pending, reason.ReasonCode.ToString());
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wallet {Wallet}: wrote its pre-S7 entries as the silo shut down ({Leading} led agreements, {Mailbox} mailboxes, {Challenges} challenges), for the next activation (ADR 0024)")]
+    private static partial void LogParked(ILogger logger, string wallet, int leading, int mailbox, int challenges);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wallet {Wallet}: took up the pre-S7 entries parked by a silo that shut down ({Leading} led agreements, {Mailbox} mailboxes, {Challenges} challenges)")]
+    private static partial void LogTakenUp(ILogger logger, string wallet, int leading, int mailbox, int challenges);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Wallet {Wallet}: deactivated ({Reason}) with {Count} pre-S7 entries held in memory only; they are lost (ADR 0018)")]
     private static partial void LogSessionLost(ILogger logger, string wallet, int count, string reason);

@@ -5,8 +5,9 @@ namespace OrleansSettlement.Grains.Checkout;
 /// <summary>
 /// A wallet's presence as stored: its registration, the notes issued to it, its recent checkouts and the live events
 /// about them. Bounded (see the limits on <see cref="WalletGrain"/>): notes and recent checkouts by count. What the
-/// wallet holds for a checkout before S7 (the agreements it leads, its S1 mailbox, its S4 challenges) is never stored:
-/// it lives in the activation's memory only (WalletGrain.Session.cs, ADR 0018).
+/// wallet holds for a checkout before S7 (the agreements it leads, its S1 mailbox, its S4 challenges) lives in the
+/// activation's memory only (WalletGrain.Session.cs, ADR 0018), and is written only when its silo shuts down in order
+/// (<see cref="Parked"/>, ADR 0024).
 /// </summary>
 [GenerateSerializer, Alias("osettle.WalletState")]
 public sealed class WalletState
@@ -52,6 +53,25 @@ public sealed class WalletState
     /// announced once.</summary>
     [Id(12)]
     public List<string> AnnouncedKeys { get; set; } = [];
+
+    /// <summary>What the wallet held for checkouts before S7 when its silo shut down in order, for the next activation to
+    /// take up (ADR 0024); null otherwise, and again once one took it up.</summary>
+    [Id(20)]
+    public ParkedWalletSession? Parked { get; set; }
+}
+
+/// <summary>The pre-S7 entries of a wallet, written once as its silo shut down (ADR 0024).</summary>
+[GenerateSerializer, Alias("osettle.ParkedWalletSession")]
+public sealed class ParkedWalletSession
+{
+    [Id(0)]
+    public List<LedAgreement> Leading { get; set; } = [];
+
+    [Id(1)]
+    public List<MailboxAgreement> Mailbox { get; set; } = [];
+
+    [Id(2)]
+    public List<StoredChallenge> Challenges { get; set; } = [];
 }
 
 /// <summary>The contributions received for one agreement (in the leader's memory only); the agreement is kept once

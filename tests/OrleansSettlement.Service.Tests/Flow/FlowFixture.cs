@@ -74,6 +74,25 @@ public sealed class FlowFixture : IAsyncLifetime
         await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Shuts the silo down in order, as a rolling deploy does (every activation deactivates and may write what it must),
+    /// then starts a new one on the same storage and cluster, and returns when the API reaches it.
+    /// </summary>
+    public async Task RestartSiloInOrderAsync()
+    {
+        if (_silo is not null)
+        {
+            await _silo.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            _silo.Dispose();
+            _silo = null;
+        }
+
+        _silo = StartSilo();
+        await _silo.StartAsync().ConfigureAwait(false);
+        using var http = new HttpClient { BaseAddress = ApiAddress };
+        await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the silo at once (activations are not given time to finish their work); <see cref="RestartSiloAsync"/>
     /// starts a new one.</summary>
     public async Task StopSiloAsync()
