@@ -68,10 +68,7 @@ public sealed class FlowFixture : IAsyncLifetime
     public async Task RestartSiloAsync()
     {
         await StopSiloAsync().ConfigureAwait(false);
-        _silo = StartSilo();
-        await _silo.StartAsync().ConfigureAwait(false);
-        using var http = new HttpClient { BaseAddress = ApiAddress };
-        await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
+        await StartNewSiloAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -87,6 +84,11 @@ public sealed class FlowFixture : IAsyncLifetime
             _silo = null;
         }
 
+        await StartNewSiloAsync().ConfigureAwait(false);
+    }
+
+    private async Task StartNewSiloAsync()
+    {
         _silo = StartSilo();
         await _silo.StartAsync().ConfigureAwait(false);
         using var http = new HttpClient { BaseAddress = ApiAddress };
