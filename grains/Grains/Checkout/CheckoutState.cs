@@ -98,6 +98,12 @@ public sealed class CheckoutState
     /// answer lost) from another activation's when it reads the row back (ADR 0017).</summary>
     [Id(24)]
     public string? WriteId { get; set; }
+
+    /// <summary>The fingerprint of the API request that opened the checkout (<see cref="CheckoutOpening.RequestHash"/>),
+    /// null when it was opened by a direct grain call: the checkout's open write is that request's idempotency record
+    /// (ADR 0022).</summary>
+    [Id(25)]
+    public string? OpenRequestHash { get; set; }
 }
 
 /// <summary>One payer of a checkout from S4 on: what it contributed, its current challenge and its answer.</summary>
