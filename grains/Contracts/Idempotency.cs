@@ -34,13 +34,11 @@ public enum IdempotencyStatus
 /// <param name="Status">What to do.</param>
 /// <param name="OperationId">A random id fixed by the first attempt and the same for every retry, for operations that need
 /// one (an account's operation id); empty from a record kept in memory.</param>
-/// <param name="StartedAt">When the first attempt began (whole seconds), so that a retry computes the same times.</param>
 /// <param name="Answer">The stored answer when <paramref name="Status"/> is <see cref="IdempotencyStatus.Answered"/>.</param>
 [GenerateSerializer, Immutable, Alias("osettle.IdempotencyTicket")]
 public sealed record IdempotencyTicket(
     [property: Id(0)] IdempotencyStatus Status,
     [property: Id(1)] string OperationId,
-    [property: Id(2)] DateTimeOffset StartedAt,
     [property: Id(3)] IdempotentAnswer? Answer);
 
 /// <summary>

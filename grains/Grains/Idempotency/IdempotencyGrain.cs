@@ -59,12 +59,12 @@ public sealed class IdempotencyGrain(
         {
             if (!string.Equals(s.RequestHash, requestHash, StringComparison.Ordinal))
             {
-                return new IdempotencyTicket(IdempotencyStatus.KeyReused, "", s.StartedAt, null);
+                return new IdempotencyTicket(IdempotencyStatus.KeyReused, "", null);
             }
 
             return s.Answer() is { } answer
-                ? new IdempotencyTicket(IdempotencyStatus.Answered, s.OperationId, s.StartedAt, answer)
-                : new IdempotencyTicket(IdempotencyStatus.Run, s.OperationId, s.StartedAt, null);
+                ? new IdempotencyTicket(IdempotencyStatus.Answered, s.OperationId, answer)
+                : new IdempotencyTicket(IdempotencyStatus.Run, s.OperationId, null);
         }
 
         state.State = new IdempotencyState
@@ -74,7 +74,7 @@ public sealed class IdempotencyGrain(
             StartedAt = Timestamps.Truncate(now),
         };
         await state.WriteOrReloadAsync(this);
-        return new IdempotencyTicket(IdempotencyStatus.Run, state.State.OperationId, state.State.StartedAt, null);
+        return new IdempotencyTicket(IdempotencyStatus.Run, state.State.OperationId, null);
     }
 
     public async Task<IdempotentAnswer> Complete(string requestHash, IdempotentAnswer answer)

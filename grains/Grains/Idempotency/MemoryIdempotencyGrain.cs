@@ -77,5 +77,5 @@ public sealed class MemoryIdempotencyGrain(TimeProvider? timeProvider = null) : 
         : string.Equals(remembered.RequestHash, requestHash, StringComparison.Ordinal) ? Ticket(IdempotencyStatus.Answered, remembered.Answer)
         : Ticket(IdempotencyStatus.KeyReused, null);
 
-    private static IdempotencyTicket Ticket(IdempotencyStatus status, IdempotentAnswer? answer) => new(status, "", default, answer);
+    private static IdempotencyTicket Ticket(IdempotencyStatus status, IdempotentAnswer? answer) => new(status, "", answer);
 }
