@@ -33,7 +33,7 @@ internal static class StoreEndpoints
             .WithDescription("The service makes the checkout id: 128 bits (22 characters of base64url) of an HMAC-SHA-256 keyed by the store's bearer token over the store and the Idempotency-Key, so every attempt of the request names the same checkout and nobody without the store's token can compute it; it is the capability a payment link or QR code carries. The checkout keeps the request's fingerprint: a retry gets the checkout as it was opened (Idempotent-Replayed: true), the same key with another body is idempotency_key_reused, and a refused request leaves no trace. The checkout expires expiresInSeconds after the first attempt of this request.")
             .Accepts<OpenCheckoutRequest>(ApiAnswer.JsonMediaType)
             .Produces<CheckoutResponse>()
-            .Documented(Access.Store, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.InvalidCurrency, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.AmountOutOfRange, ProtocolErrorCode.InvalidBase64Url, ProtocolErrorCode.AlreadyExists);
+            .Documented(Access.Store, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.InvalidCurrency, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.AmountOutOfRange, ProtocolErrorCode.InvalidBase64Url);
 
         group.MapGet("/{store}/checkouts/{checkoutId}", GetCheckout)
             .WithName("GetCheckout")
