@@ -60,7 +60,7 @@ internal static class LobbyEndpoints
             }
 
             var profile = request.Caller.Wallet!;
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await Checkout(api, store, checkoutId).Join(profile.WalletId, profile.PublicJwkJson, profile.Institution).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -86,7 +86,7 @@ internal static class LobbyEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await Checkout(api, store, checkoutId).Decline(request.Caller.Name, agreementInfo).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);

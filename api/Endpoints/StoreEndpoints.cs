@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using OrleansSettlement.Api.Http;
 using OrleansSettlement.Api.Models;
+using OrleansSettlement.Api.Security;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Protocol;
 using OrleansSettlement.Protocol.Crypto;
@@ -29,15 +30,15 @@ internal static class StoreEndpoints
         group.MapPost("/{store}/checkouts", OpenCheckout)
             .WithName("OpenCheckout")
             .WithSummary("Open a checkout (store).")
-            .WithDescription("The service makes the checkout id (128 random bits, base64url); it is the capability a payment link or QR code carries. The checkout expires expiresInSeconds after the first attempt of this request.")
+            .WithDescription("The service makes the checkout id: 128 bits (22 characters of base64url) of an HMAC-SHA-256 keyed by the store's bearer token over the store and the Idempotency-Key, so every attempt of the request names the same checkout and nobody without the store's token can compute it; it is the capability a payment link or QR code carries. The checkout keeps the request's fingerprint: a retry gets the checkout as it was opened (Idempotent-Replayed: true), the same key with another body is idempotency_key_reused, and a refused request leaves no trace. The checkout expires expiresInSeconds after the first attempt of this request.")
             .Accepts<OpenCheckoutRequest>(ApiAnswer.JsonMediaType)
             .Produces<CheckoutResponse>()
-            .Documented(Access.Store, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.InvalidCurrency, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.AmountOutOfRange, ProtocolErrorCode.InvalidBase64Url, ProtocolErrorCode.AlreadyExists);
+            .Documented(Access.Store, isPost: true, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.InvalidCurrency, ProtocolErrorCode.NonPositiveAmount, ProtocolErrorCode.AmountOutOfRange, ProtocolErrorCode.InvalidBase64Url);
 
         group.MapGet("/{store}/checkouts/{checkoutId}", GetCheckout)
             .WithName("GetCheckout")
             .WithSummary("A checkout: stage, steps, agreement, abort reason, receipt (the store, or any registered wallet).")
-            .WithDescription("A wallet may read any checkout whose id it knows: the random checkout id is the capability.")
+            .WithDescription("A wallet may read any checkout whose id it knows: the checkout id, which only the store can compute, is the capability.")
             .Produces<CheckoutResponse>()
             .Documented(Access.StoreOrWallet, isPost: false, ProtocolErrorCode.UnknownStore, ProtocolErrorCode.UnknownCheckout);
 
@@ -106,14 +107,15 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunByContentAsync(async ticket =>
+            // The checkout's id is derived from the store's token and the Idempotency-Key, so every attempt of this request
+            // reaches the same checkout, whose open write is the request's idempotency record (ADR 0022).
+            var token = BearerTokens.Read(http.Request)!;
+            var checkoutId = CheckoutIds.Derive(token, store, request.IdempotencyKey);
+            return await request.RunRecordedByGrainAsync(async requestHash =>
             {
-                // Both come from the idempotency record (reserved in its memory while the open runs, then stored with the
-                // answer), so a concurrent or later retry opens the very same checkout (ADR 0014).
-                var checkoutId = ticket.OperationId;
-                var expiresAt = ticket.StartedAt + TimeSpan.FromSeconds(expiresInSeconds);
-                var reply = await Checkout(api, store, checkoutId).Open(orderRef, currency, totalMinor, expiresAt, itemsHash).ConfigureAwait(false);
-                return Answers.From(http, reply, CheckoutResponse.From);
+                var opening = new CheckoutOpening(requestHash, orderRef, currency, totalMinor, expiresInSeconds, itemsHash);
+                var reply = await Checkout(api, store, checkoutId).OpenForRequest(opening).ConfigureAwait(false);
+                return (Answers.From(http, reply, opened => CheckoutResponse.From(opened.AsOpened)), reply.IsOk && reply.Value!.Replayed);
             }).ConfigureAwait(false);
         });
 
@@ -170,7 +172,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await Checkout(api, store, checkoutId).ProposeAgreement(request.Caller.Name, participants).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -218,7 +220,7 @@ internal static class StoreEndpoints
                 return request.Refuse(invalid);
             }
 
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitBundle(request.Caller.Name, contributions).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);
@@ -255,7 +257,7 @@ internal static class StoreEndpoints
                 return request.Refuse(ProtocolErrorCode.Forbidden, $"wallet {request.Caller.Name} may not answer for wallet {Truncate(responder)}: the responding wallet signs its own request.");
             }
 
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await Checkout(api, store, checkoutId).SubmitResponse(request.Caller.Name, response).ConfigureAwait(false);
                 return Answers.From(http, reply, CheckoutResponse.From);

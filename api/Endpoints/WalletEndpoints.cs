@@ -183,7 +183,7 @@ internal static class WalletEndpoints
             }
 
             var agreementId = BodyReader.PeekString(requestInfo, "agreementId") ?? "";
-            return await request.RunSessionStepAsync(async _ =>
+            return await request.RunSessionStepAsync(async () =>
             {
                 var reply = await api.Grains.GetGrain<IWalletGrain>(leader).ReceiveContribution(new Contribution(sender, agreementInfo, requestInfo, notes)).ConfigureAwait(false);
                 return Answers.From(http, reply, held => new ContributionReceivedResponse(agreementId, sender, held));

@@ -15,10 +15,10 @@ public delegate Task<Outcome<Caller>> Authorize(Authenticator authenticator, Pos
 /// The steps every route takes, in order. GET: the cluster is reachable (503 otherwise), the caller is authenticated, the
 /// route answers. POST: the cluster is reachable, an Idempotency-Key is present (400 <c>idempotency_key_missing</c>), the
 /// body is within its limit (413), the caller is authenticated (401/403), the route checks the body (400s, not stored),
-/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>,
-/// <see cref="PostRequest.RunByContentAsync"/> for operations idempotent by content, or
-/// <see cref="PostRequest.RunSessionStepAsync"/> for the steps of a checkout's session before S7), whose answer (success
-/// or refusal) is kept and replayed to every retry.
+/// and the operation runs under the idempotency record (<see cref="PostRequest.RunOnceAsync"/>, stored;
+/// <see cref="PostRequest.RunSessionStepAsync"/> for the steps of a checkout's session before S7, in memory; or
+/// <see cref="PostRequest.RunRecordedByGrainAsync"/> when the operation's grain keeps the record itself, as opening a
+/// checkout does), whose answer (success or refusal) is kept and replayed to every retry.
 /// </summary>
 internal sealed class ApiPipeline(IGrainFactory grains, Authenticator authenticator, ClusterConnection connection, IOptions<ApiOptions> options)
 {
@@ -129,7 +129,8 @@ public sealed class PostRequest : IDisposable
     public async Task<ApiAnswer> RunOnceAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var (record, requestHash) = IdempotencyRecord();
+        var record = _grains.GetGrain<IIdempotencyGrain>(RecordKey());
+        var requestHash = RequestHash();
         var ticket = await record.Begin(requestHash).ConfigureAwait(false);
         if (Settled(ticket) is { } settled)
         {
@@ -147,39 +148,17 @@ public sealed class PostRequest : IDisposable
     }
 
     /// <summary>
-    /// Like <see cref="RunOnceAsync"/>, for an operation that is idempotent by its content (running it again with the same
-    /// request does nothing new and answers alike), with one write instead of two: nothing is written before the operation,
-    /// and the request hash is stored with the answer after it. A crash between the two leaves no record, so the retry runs
-    /// the operation again. Meanwhile the record reserves the key in memory: concurrent attempts share its operation id and
-    /// start time, and another request with the key is <c>idempotency_key_reused</c> (ADR 0014).
+    /// For a step of a checkout's session before S7 (propose, S1, S2, S5, join, decline), with no write at all: the record
+    /// (<see cref="IMemoryIdempotencyGrain"/>, a grain type without storage) reserves the key while the step runs, then
+    /// keeps the answer in memory and replays it to retries while its activation lives (a few minutes at least). The step
+    /// is idempotent by content at its grain and nothing is held before S7, so a retry after the record was lost runs the
+    /// step again and answers alike, or says that the session was lost (ADR 0018, ADR 0022).
     /// </summary>
-    public Task<ApiAnswer> RunByContentAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation) =>
-        RunCheckedAsync(operation, (record, requestHash, answer) => record.Record(requestHash, answer));
-
-    /// <summary>
-    /// Like <see cref="RunByContentAsync"/>, for a step of a checkout's session before S7 (propose, S1, S2, S5, join,
-    /// decline), with no write at all: the answer is kept in the record's memory only, and replayed to retries while the
-    /// record's activation lives (a few minutes at least). The step is idempotent by content at its grain and nothing is
-    /// held before S7, so a retry after the record was lost runs the step again and answers alike, or says that the
-    /// session was lost (ADR 0018).
-    /// </summary>
-    public Task<ApiAnswer> RunSessionStepAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation) =>
-        RunCheckedAsync(operation, (record, requestHash, answer) => record.Remember(requestHash, answer));
-
-    public void Dispose()
-    {
-        if (_json is { IsOk: true } json)
-        {
-            json.Value.Dispose();
-        }
-    }
-
-    /// <summary>Checks the record (no write), runs the operation, and has <paramref name="keep"/> record its answer unless
-    /// it is a 5xx (then the key is released).</summary>
-    private async Task<ApiAnswer> RunCheckedAsync(Func<IdempotencyTicket, Task<ApiAnswer>> operation, Func<IIdempotencyGrain, string, IdempotentAnswer, Task<IdempotencyTicket>> keep)
+    public async Task<ApiAnswer> RunSessionStepAsync(Func<Task<ApiAnswer>> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        var (record, requestHash) = IdempotencyRecord();
+        var record = _grains.GetGrain<IMemoryIdempotencyGrain>(RecordKey());
+        var requestHash = RequestHash();
         var ticket = await record.Check(requestHash).ConfigureAwait(false);
         if (Settled(ticket) is { } settled)
         {
@@ -189,7 +168,7 @@ public sealed class PostRequest : IDisposable
         ApiAnswer answer;
         try
         {
-            answer = await operation(ticket).ConfigureAwait(false);
+            answer = await operation().ConfigureAwait(false);
         }
         catch
         {
@@ -203,22 +182,45 @@ public sealed class PostRequest : IDisposable
             return answer;
         }
 
-        var recorded = await keep(record, requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
-        if (recorded.Status == IdempotencyStatus.KeyReused)
+        var remembered = await record.Remember(requestHash, new IdempotentAnswer(answer.StatusCode, answer.ContentType, answer.Body)).ConfigureAwait(false);
+        if (remembered.Status == IdempotencyStatus.KeyReused)
         {
             return KeyReused();
         }
 
-        return FirstAnswer(answer, recorded.Answer!);
+        return FirstAnswer(answer, remembered.Answer!);
     }
 
-    /// <summary>This request's idempotency record (by caller, method, route and key) and the hash of its content.</summary>
-    private (IIdempotencyGrain Record, string RequestHash) IdempotencyRecord()
+    /// <summary>
+    /// For an operation whose grain keeps this request's idempotency record itself, in the operation's own write
+    /// (opening a checkout, whose id the route derives from the Idempotency-Key: ADR 0022). No idempotency grain is
+    /// asked. The operation gets the request's fingerprint (<see cref="IdempotencyKeys.RequestHash"/>, as every record
+    /// keeps it) and says whether its grain had answered this request before; it answers another request with the key
+    /// <c>idempotency_key_reused</c> itself, and a refusal leaves no trace.
+    /// </summary>
+    public async Task<ApiAnswer> RunRecordedByGrainAsync(Func<string, Task<(ApiAnswer Answer, bool Replayed)>> operation)
     {
-        var method = Http.Request.Method;
-        var route = Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
-        return (_grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey(Caller.Id, method, route, IdempotencyKey)), IdempotencyKeys.RequestHash(method, route, Body));
+        ArgumentNullException.ThrowIfNull(operation);
+        var (answer, replayed) = await operation(RequestHash()).ConfigureAwait(false);
+        Replayed = replayed;
+        return answer;
     }
+
+    public void Dispose()
+    {
+        if (_json is { IsOk: true } json)
+        {
+            json.Value.Dispose();
+        }
+    }
+
+    /// <summary>The key of this request's idempotency record: by caller, method, route and Idempotency-Key.</summary>
+    private string RecordKey() => IdempotencyKeys.GrainKey(Caller.Id, Http.Request.Method, Route, IdempotencyKey);
+
+    /// <summary>The fingerprint of this request: its method, route and body bytes.</summary>
+    private string RequestHash() => IdempotencyKeys.RequestHash(Http.Request.Method, Route, Body);
+
+    private string Route => Http.Request.PathBase.Add(Http.Request.Path).Value ?? "";
 
     /// <summary>The answer a record already settles: the key used for another request, or the stored answer (a replay).</summary>
     private ApiAnswer? Settled(IdempotencyTicket ticket)
@@ -248,8 +250,7 @@ public sealed class PostRequest : IDisposable
         return FromStored(stored);
     }
 
-    private ApiAnswer KeyReused() =>
-        Refuse(ProtocolErrorCode.IdempotencyKeyReused, "this Idempotency-Key was used before for another request on this route: use a new key for a new request.");
+    private ApiAnswer KeyReused() => Refuse(ProtocolErrorCode.IdempotencyKeyReused, IdempotencyKeys.ReusedDetail);
 
     private static ApiAnswer FromStored(IdempotentAnswer answer) => new(answer.StatusCode, answer.ContentType, answer.Body);
 }

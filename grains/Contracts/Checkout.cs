@@ -106,6 +106,30 @@ public sealed record CheckoutView(
     [property: Id(11)] Receipt? Receipt,
     [property: Id(12)] string ItemsHash);
 
+/// <summary>What a store's request to open a checkout asks for (<see cref="ICheckoutGrain.OpenForRequest"/>).</summary>
+/// <param name="RequestHash">The request's fingerprint, as the API's idempotency records compute it
+/// (<see cref="IdempotencyKeys.RequestHash"/>): a retry carries the same one, another body another.</param>
+/// <param name="OrderRef">The store's order reference.</param>
+/// <param name="Currency">The ISO 4217 currency of the total.</param>
+/// <param name="TotalMinor">The total, in minor units.</param>
+/// <param name="ExpiresInSeconds">The checkout's lifetime, counted from the first attempt (1 s to 24 h).</param>
+/// <param name="ItemsHash">The base64url SHA-256 of the item list or memo.</param>
+[GenerateSerializer, Immutable, Alias("osettle.CheckoutOpening")]
+public sealed record CheckoutOpening(
+    [property: Id(0)] string RequestHash,
+    [property: Id(1)] string OrderRef,
+    [property: Id(2)] string Currency,
+    [property: Id(3)] long TotalMinor,
+    [property: Id(4)] long ExpiresInSeconds,
+    [property: Id(5)] string ItemsHash);
+
+/// <summary>The answer to a request to open a checkout: the checkout as it was opened (the same for every attempt of
+/// the request, whatever happened to the checkout since), and whether an earlier attempt had opened it.</summary>
+[GenerateSerializer, Immutable, Alias("osettle.OpenedCheckout")]
+public sealed record OpenedCheckout(
+    [property: Id(0)] CheckoutView AsOpened,
+    [property: Id(1)] bool Replayed);
+
 /// <summary>A participant of a proposed agreement: its public key (JWK text), its bank and its share.</summary>
 [GenerateSerializer, Immutable, Alias("osettle.ProposedParticipant")]
 public sealed record ProposedParticipant(
@@ -124,6 +148,16 @@ public interface ICheckoutGrain : IGrainWithStringKey
     /// <summary>Opens the checkout for <paramref name="totalMinor"/> in <paramref name="currency"/>. Idempotent for the same content.</summary>
     [Alias("Open")]
     Task<Reply<CheckoutView>> Open(string orderRef, string currency, long totalMinor, DateTimeOffset expiresAt, string itemsHash);
+
+    /// <summary>
+    /// Opens the checkout for one API request (<c>POST /v1/stores/{store}/checkouts</c>), whose Idempotency-Key the
+    /// checkout's id is derived from: the checkout's one write at open also keeps the request's fingerprint and the
+    /// expiry computed at the first attempt, so the checkout itself is the request's idempotency record (ADR 0022).
+    /// The same request again answers <see cref="OpenedCheckout.Replayed"/> with the view as opened; another request
+    /// for this id is refused <c>idempotency_key_reused</c>; a refusal writes nothing.
+    /// </summary>
+    [Alias("OpenForRequest")]
+    Task<Reply<OpenedCheckout>> OpenForRequest(CheckoutOpening opening);
 
     [Alias("Get"), ReadOnly]
     Task<CheckoutView?> Get();

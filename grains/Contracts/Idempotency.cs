@@ -19,7 +19,7 @@ public sealed record IdempotentAnswer(
 public enum IdempotencyStatus
 {
     /// <summary>Run the operation (for the first time, or again after a crash or alongside a concurrent duplicate:
-    /// the operation is idempotent by <see cref="IdempotencyTicket.OperationId"/>), then <see cref="IIdempotencyGrain.Complete"/>.</summary>
+    /// the operation is idempotent by <see cref="IdempotencyTicket.OperationId"/> or by content), then record its answer.</summary>
     Run = 0,
 
     /// <summary>The request was answered before: send <see cref="IdempotencyTicket.Answer"/> again.</summary>
@@ -29,25 +29,24 @@ public enum IdempotencyStatus
     KeyReused = 2,
 }
 
-/// <summary>What <see cref="IIdempotencyGrain.Begin"/>, <see cref="IIdempotencyGrain.Check"/> or the answer's record
-/// says about a request.</summary>
+/// <summary>What <see cref="IIdempotencyGrain.Begin"/> or <see cref="IMemoryIdempotencyGrain.Check"/> says about a
+/// request.</summary>
 /// <param name="Status">What to do.</param>
 /// <param name="OperationId">A random id fixed by the first attempt and the same for every retry, for operations that need
-/// one (an account's operation id, a new checkout's id).</param>
-/// <param name="StartedAt">When the first attempt began (whole seconds), so that a retry computes the same times.</param>
+/// one (an account's operation id); empty from a record kept in memory.</param>
 /// <param name="Answer">The stored answer when <paramref name="Status"/> is <see cref="IdempotencyStatus.Answered"/>.</param>
 [GenerateSerializer, Immutable, Alias("osettle.IdempotencyTicket")]
 public sealed record IdempotencyTicket(
     [property: Id(0)] IdempotencyStatus Status,
     [property: Id(1)] string OperationId,
-    [property: Id(2)] DateTimeOffset StartedAt,
     [property: Id(3)] IdempotentAnswer? Answer);
 
 /// <summary>
-/// One Idempotency-Key of one caller on one route: the hash of the first request made with it and, once given, the
-/// answer. A retry with the same request gets the stored answer; the same key with another request is refused. Key:
-/// <see cref="IdempotencyKeys.GrainKey"/>. A stored record is kept for <see cref="IdempotencyKeys.Retention"/> at least;
-/// a record kept in memory only (<see cref="Remember"/>) while its activation lives.
+/// One Idempotency-Key of one caller on one route, stored: the hash of the first request made with it, an operation id
+/// fixed before the operation runs and, once given, the answer (two writes). A retry with the same request gets the
+/// stored answer; the same key with another request is refused. For the routes that move money or create durable
+/// things under an id the record fixes (deposits, withdrawals, registration, the bank and store routes). Key:
+/// <see cref="IdempotencyKeys.GrainKey"/>. Kept for <see cref="IdempotencyKeys.Retention"/> at least.
 /// </summary>
 [Alias("osettle.IIdempotencyGrain")]
 public interface IIdempotencyGrain : IGrainWithStringKey
@@ -60,33 +59,37 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     /// wins, so two concurrent attempts send the same answer).</summary>
     [Alias("Complete")]
     Task<IdempotentAnswer> Complete(string requestHash, IdempotentAnswer answer);
+}
 
+/// <summary>
+/// One Idempotency-Key of one caller on one route, kept in the record's memory only, never stored: for the steps of a
+/// checkout's session before S7, which are idempotent by content and hold nothing (ADR 0018). A grain type of its own
+/// with no persistent state, so that its activation reads no storage row (ADR 0022); which routes use it is fixed by
+/// the route, so a key never lives in both kinds. Key: <see cref="IdempotencyKeys.GrainKey"/>.
+/// </summary>
+[Alias("osettle.IMemoryIdempotencyGrain")]
+public interface IMemoryIdempotencyGrain : IGrainWithStringKey
+{
     /// <summary>
-    /// The one-write path, for operations idempotent by content: says whether to run the request, replay the stored answer
-    /// or refuse, writing nothing. A request to run is reserved in the record's memory (its hash, an operation id and the
-    /// start time), so that concurrent attempts with the same key share one operation id and another request with the key
-    /// is refused while it runs; then <see cref="Record"/> stores the answer, or <see cref="Release"/> gives the key back.
+    /// Says whether to run the request, replay the remembered answer or refuse. A request to run is reserved in memory, so
+    /// that another request with the key is refused while it runs; then <see cref="Remember"/> keeps the answer, or
+    /// <see cref="Release"/> gives the key back.
     /// </summary>
     [Alias("Check")]
     Task<IdempotencyTicket> Check(string requestHash);
 
-    /// <summary>Stores the request's hash with its answer in one write, unless an answer is stored already. Returns
-    /// <see cref="IdempotencyStatus.Answered"/> with the stored answer (the first one wins), or
-    /// <see cref="IdempotencyStatus.KeyReused"/> when the key was taken meanwhile by another request.</summary>
-    [Alias("Record")]
-    Task<IdempotencyTicket> Record(string requestHash, IdempotentAnswer answer);
-
     /// <summary>
-    /// Like <see cref="Record"/>, but the request's hash and answer are kept in the record's memory only, never written:
-    /// for the steps of a checkout's session before S7, which are idempotent by content and hold nothing (ADR 0018).
-    /// While the activation lives (at least <c>IdempotencyGrain.ReplayWindow</c> after the answer), a retry gets the
-    /// answer again and another request with the key is refused; after that the retry runs the step again, which
-    /// answers alike (or says that the session was lost).
+    /// Keeps the request's hash and answer in memory, unless an answer is kept already: returns
+    /// <see cref="IdempotencyStatus.Answered"/> with the kept answer (the first one wins), or
+    /// <see cref="IdempotencyStatus.KeyReused"/> when another request holds the key. While the activation lives (at
+    /// least <c>MemoryIdempotencyGrain.ReplayWindow</c> after the answer), a retry gets the answer again and another
+    /// request with the key is refused; after that the retry runs the step again, which answers alike (or says that the
+    /// session was lost).
     /// </summary>
     [Alias("Remember")]
     Task<IdempotencyTicket> Remember(string requestHash, IdempotentAnswer answer);
 
-    /// <summary>Forgets the reservation of a request that got no answer to store (a 5xx), so a corrected request may use
+    /// <summary>Forgets the reservation of a request that got no answer to keep (a 5xx), so a corrected request may use
     /// the key at once.</summary>
     [Alias("Release")]
     Task Release(string requestHash);
@@ -97,6 +100,9 @@ public static class IdempotencyKeys
 {
     /// <summary>The longest Idempotency-Key accepted (characters of visible ASCII).</summary>
     public const int MaxKeyLength = 255;
+
+    /// <summary>The detail of the <c>idempotency_key_reused</c> problem, wherever the record is kept.</summary>
+    public const string ReusedDetail = "this Idempotency-Key was used before for another request on this route: use a new key for a new request.";
 
     /// <summary>How long a record is kept at least; after that the key may be used afresh.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);

@@ -73,24 +73,9 @@ public sealed partial class CheckoutGrain(
 
     public async Task<Reply<CheckoutView>> Open(string orderRef, string currency, long totalMinor, DateTimeOffset expiresAt, string itemsHash)
     {
-        if (CheckKey() is { } badKey)
+        if (CheckOpening(orderRef, currency, totalMinor, itemsHash) is { } invalid)
         {
-            return Fail(badKey);
-        }
-
-        if (string.IsNullOrEmpty(orderRef) || orderRef.Length > Agreement.MaxOrderRefLength || orderRef.Any(char.IsControl))
-        {
-            return Fail(ProtocolErrorCode.InvalidField, $"orderRef must be 1 to {Agreement.MaxOrderRefLength} characters without control characters.");
-        }
-
-        if (!Money.Positive(currency, totalMinor).TryGetValue(out var total, out var badTotal))
-        {
-            return Fail(badTotal);
-        }
-
-        if (!BinaryIds.Check(itemsHash, "itemsHash", BinaryIds.HashBytes, BinaryIds.HashBytes).IsOk)
-        {
-            return Fail(ProtocolErrorCode.InvalidField, "itemsHash must be the base64url SHA-256 (32 bytes) of the item list or memo.");
+            return Fail(invalid);
         }
 
         var s = state.State;
@@ -98,8 +83,8 @@ public sealed partial class CheckoutGrain(
         if (s.Created)
         {
             var same = string.Equals(s.OrderRef, orderRef, StringComparison.Ordinal)
-                && string.Equals(s.Currency, total.Currency.Code, StringComparison.Ordinal)
-                && s.TotalMinor == total.AmountMinor
+                && string.Equals(s.Currency, currency, StringComparison.Ordinal)
+                && s.TotalMinor == totalMinor
                 && s.ExpiresAt == expiry
                 && string.Equals(s.ItemsHash, itemsHash, StringComparison.Ordinal);
             if (!same)
@@ -110,6 +95,41 @@ public sealed partial class CheckoutGrain(
             return Reply<CheckoutView>.Ok(View());
         }
 
+        // Null when another activation opened it meanwhile: answer as to a retry.
+        return await WriteOpening(orderRef, currency, totalMinor, expiry, itemsHash, requestHash: null)
+            ?? await Open(orderRef, currency, totalMinor, expiresAt, itemsHash);
+    }
+
+    /// <summary>Why the details of an opening are refused (nothing is written then), or null.</summary>
+    private ProtocolError? CheckOpening(string orderRef, string currency, long totalMinor, string itemsHash)
+    {
+        if (CheckKey() is { } badKey)
+        {
+            return badKey;
+        }
+
+        if (string.IsNullOrEmpty(orderRef) || orderRef.Length > Agreement.MaxOrderRefLength || orderRef.Any(char.IsControl))
+        {
+            return new ProtocolError(ProtocolErrorCode.InvalidField, $"orderRef must be 1 to {Agreement.MaxOrderRefLength} characters without control characters.");
+        }
+
+        if (!Money.Positive(currency, totalMinor).TryGetValue(out _, out var badTotal))
+        {
+            return badTotal;
+        }
+
+        return BinaryIds.Check(itemsHash, "itemsHash", BinaryIds.HashBytes, BinaryIds.HashBytes).IsOk
+            ? null
+            : new ProtocolError(ProtocolErrorCode.InvalidField, "itemsHash must be the base64url SHA-256 (32 bytes) of the item list or memo.");
+    }
+
+    /// <summary>
+    /// The one write of an opening (details checked, the row not created): the checkout with its expiry and, for an API
+    /// request, the request's fingerprint. Returns the view, a refusal (nothing written), or null when another activation
+    /// wrote the row first (this one has followed it; the caller answers as to a retry).
+    /// </summary>
+    private async Task<Reply<CheckoutView>?> WriteOpening(string orderRef, string currency, long totalMinor, DateTimeOffset expiry, string itemsHash, string? requestHash)
+    {
         var now = Now;
         if (expiry <= now || expiry > now + MaxLifetime)
         {
@@ -121,21 +141,22 @@ public sealed partial class CheckoutGrain(
             return Fail(ProtocolErrorCode.UnknownStore, $"store '{StoreId}' does not exist.");
         }
 
+        var s = state.State;
         using var root = CheckoutTelemetry.StartCheckout(StoreId, CheckoutId);
         var before = Snapshot();
         s.TraceParent = CheckoutTelemetry.TraceParentOf(root);
         s.OrderRef = orderRef;
-        s.Currency = total.Currency.Code;
-        s.TotalMinor = total.AmountMinor;
+        s.Currency = currency;
+        s.TotalMinor = totalMinor;
         s.ExpiresAt = expiry;
         s.ItemsHash = itemsHash;
         s.Stage = CheckoutStage.Open;
         s.OpenedAt = Timestamps.Truncate(now);
+        s.OpenRequestHash = requestHash;
         s.Created = true;
         if (!await WriteOrFollow(before))
         {
-            // Another activation opened it meanwhile: answer as to a retry.
-            return await Open(orderRef, currency, totalMinor, expiresAt, itemsHash);
+            return null;
         }
 
         HoldSession();

@@ -99,6 +99,12 @@ public sealed class CheckoutState
     [Id(24)]
     public string? WriteId { get; set; }
 
+    /// <summary>The fingerprint of the API request that opened the checkout (<see cref="CheckoutOpening.RequestHash"/>),
+    /// null when it was opened by a direct grain call: the checkout's open write is that request's idempotency record
+    /// (ADR 0022).</summary>
+    [Id(25)]
+    public string? OpenRequestHash { get; set; }
+
     /// <summary>True when the row holds a session before S7 that an activation wrote as its silo shut down, for the next
     /// activation to take up (ADR 0024); false again once one took it up.</summary>
     [Id(30)]

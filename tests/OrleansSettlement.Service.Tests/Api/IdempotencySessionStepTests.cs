@@ -8,10 +8,11 @@ using OrleansSettlement.Sdk;
 namespace OrleansSettlement.Service.Tests.Api;
 
 /// <summary>
-/// The idempotency records of the steps of a checkout's session before S7 live in memory only (ADR 0018): a retry with
+/// The idempotency records of the steps of a checkout's session before S7 live in memory only, in a grain type without
+/// storage (ADR 0018, ADR 0022): a retry with
 /// the key is replayed and another body with it refused while the record's activation lives; once it is gone, the retry
-/// runs the step again and the grain answers by content. The routes that open things or move money keep durable records,
-/// replayed by any later activation. Real HTTP through Kestrel, a real silo on Azurite.
+/// runs the step again and the grain answers by content. The routes that open things or move money keep durable records
+/// (the opening of a checkout in the checkout itself), replayed by any later activation. Real HTTP through Kestrel, a real silo on Azurite.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public sealed class IdempotencySessionStepTests(ApiFixture api) : IDisposable
@@ -80,16 +81,17 @@ public sealed class IdempotencySessionStepTests(ApiFixture api) : IDisposable
     [Fact]
     public async Task Remember_KeepsTheAnswerInMemoryOnly()
     {
-        var record = api.Grains.GetGrain<IIdempotencyGrain>("test-" + Guid.NewGuid().ToString("N"));
+        var record = api.Grains.GetGrain<IMemoryIdempotencyGrain>("test-" + Guid.NewGuid().ToString("N"));
         var answer = new IdempotentAnswer(200, "application/json", "{\"ok\":true}");
 
         var run = await record.Check("hash-a");
+        Assert.Equal(IdempotencyStatus.KeyReused, (await record.Check("hash-b")).Status); // reserved while it runs
         var remembered = await record.Remember("hash-a", answer);
         var replayed = await record.Check("hash-a");
 
         Assert.Equal(IdempotencyStatus.Run, run.Status);
-        Assert.Equal((IdempotencyStatus.Answered, answer, run.OperationId), (remembered.Status, remembered.Answer, remembered.OperationId));
-        Assert.Equal((IdempotencyStatus.Answered, answer, run.OperationId), (replayed.Status, replayed.Answer, replayed.OperationId));
+        Assert.Equal((IdempotencyStatus.Answered, answer), (remembered.Status, remembered.Answer));
+        Assert.Equal((IdempotencyStatus.Answered, answer), (replayed.Status, replayed.Answer));
         Assert.Equal(IdempotencyStatus.KeyReused, (await record.Check("hash-b")).Status);
         Assert.Equal(IdempotencyStatus.KeyReused, (await record.Remember("hash-b", answer)).Status);
         Assert.Equal(answer, (await record.Remember("hash-a", answer with { Body = "{}" })).Answer);
@@ -105,18 +107,59 @@ public sealed class IdempotencySessionStepTests(ApiFixture api) : IDisposable
     }
 
     [Fact]
+    public async Task Release_AfterA5xx_AnotherRequestMayUseTheKey()
+    {
+        var record = api.Grains.GetGrain<IMemoryIdempotencyGrain>("test-" + Guid.NewGuid().ToString("N"));
+
+        Assert.Equal(IdempotencyStatus.Run, (await record.Check("hash-a")).Status);
+        await record.Release("hash-a");
+
+        Assert.Equal(IdempotencyStatus.Run, (await record.Check("hash-b")).Status);
+    }
+
+    [Fact]
+    public async Task Propose_GrainCallDoneButNoRecord_TheRetryRunsItAgainAndAnswersAlike()
+    {
+        var bank = await _parties.CreateBankAsync();
+        var store = await _parties.CreateStoreAsync(bank);
+        var alice = await _parties.CreatePayerAsync(bank, 1_000, "alice");
+        var bob = await _parties.CreatePayerAsync(bank, 1_000, "bob");
+        var opened = await store.Session.OpenCheckoutAsync("order-2", "EUR", 500, TimeSpan.FromMinutes(5), ItemsHash);
+        var key = SettlementIds.NewIdempotencyKey();
+
+        // As if the API stopped after the grain call and before the record: the agreement is proposed, no record exists.
+        var proposed = await api.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(store.Name, opened.CheckoutId)).ProposeAgreement(alice.WalletId,
+        [
+            new(alice.Key.PublicKey.ToJson().ToJsonString(), bank.Name, 200),
+            new(bob.Key.PublicKey.ToJson().ToJsonString(), bank.Name, 300),
+        ]);
+        Assert.True(proposed.IsOk, proposed.Refusal?.Code);
+
+        var retry = await alice.Wallet.ProposeAgreementAsync(store.Name, opened.CheckoutId,
+            [new(alice.Key.PublicKey.ToJson(), bank.Name, 200), new(bob.Key.PublicKey.ToJson(), bank.Name, 300)], key);
+        var again = await alice.Wallet.ProposeAgreementAsync(store.Name, opened.CheckoutId,
+            [new(alice.Key.PublicKey.ToJson(), bank.Name, 200), new(bob.Key.PublicKey.ToJson(), bank.Name, 300)], key);
+
+        Assert.Equal(proposed.Value!.AgreementId, retry.AgreementId);
+        Assert.Equal(retry.AgreementId, again.AgreementId);
+        Assert.Equal(CheckoutStages.AgreementProposed, retry.Stage);
+    }
+
+    [Fact]
     public async Task DurableRoutes_StillReplayAfterTheRecordsActivationIsGone()
     {
         var bank = await _parties.CreateBankAsync();
         var store = await _parties.CreateStoreAsync(bank);
         var payer = await _parties.CreatePayerAsync(bank, 1_000, "payer");
 
-        // Opening a checkout: the id comes from the record, so only a stored record makes a retry open the same one.
+        // Opening a checkout: the checkout itself is the record (its id comes from the key, ADR 0022), so a retry after
+        // its activation is gone is answered from its row.
         var openPath = $"/v1/stores/{store.Name}/checkouts";
         var openKey = SettlementIds.NewIdempotencyKey();
         var openBody = $"{{\"orderRef\":\"order-durable\",\"currency\":\"EUR\",\"totalMinor\":700,\"expiresInSeconds\":300,\"itemsHash\":\"{ItemsHash}\"}}";
         var opened = await Send(Raw.Post(openPath, openBody, store.Token.Token, openKey));
-        await api.Grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey("store:" + store.Name, "POST", openPath, openKey)).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var checkoutId = JsonDocument.Parse(opened.Body).RootElement.GetProperty("checkoutId").GetString()!;
+        await api.Grains.GetGrain<ICheckoutGrain>(GrainKeys.Checkout(store.Name, checkoutId)).Cast<IGrainManagementExtension>().DeactivateOnIdle();
         var reopened = await Send(Raw.Post(openPath, openBody, store.Token.Token, openKey));
 
         // A deposit moves money: the replay is the first answer (the balance then), not a second deposit.
@@ -133,8 +176,8 @@ public sealed class IdempotencySessionStepTests(ApiFixture api) : IDisposable
 
     public void Dispose() => _parties.Dispose();
 
-    private IIdempotencyGrain Record(ApiPayer caller, string route, string key) =>
-        api.Grains.GetGrain<IIdempotencyGrain>(IdempotencyKeys.GrainKey("wallet:" + caller.WalletId, "POST", route, key));
+    private IMemoryIdempotencyGrain Record(ApiPayer caller, string route, string key) =>
+        api.Grains.GetGrain<IMemoryIdempotencyGrain>(IdempotencyKeys.GrainKey("wallet:" + caller.WalletId, "POST", route, key));
 
     private async Task<(HttpStatusCode Status, string Body, bool Replayed)> Post(ApiPayer caller, string path, string body, string key)
     {
