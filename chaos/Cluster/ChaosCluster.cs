@@ -95,9 +95,11 @@ public sealed class ChaosCluster : IAsyncDisposable
 
         try
         {
+            Board.RecordForAll($"cluster: silo {index} (port {SiloPort(index)}) killed");
             await KillSiloAsync(index).ConfigureAwait(false);
             await Task.Delay(downtime).ConfigureAwait(false);
             await StartSiloAsync(index).ConfigureAwait(false);
+            Board.RecordForAll($"cluster: silo {index} started again (port {SiloPort(index)})");
             return true;
         }
         finally
@@ -113,11 +115,13 @@ public sealed class ChaosCluster : IAsyncDisposable
         await _faultGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            Board.RecordForAll("cluster: Azurite stopped");
             await SetUpAsync(async () =>
             {
                 await _azurite.RestartAsync(downtime).ConfigureAwait(false);
                 return _azurite;
             }).ConfigureAwait(false);
+            Board.RecordForAll("cluster: Azurite started again");
         }
         finally
         {
@@ -158,6 +162,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
         host.Dispose();
     }
+
+    /// <summary>The silo port of silo <paramref name="index"/> (the histories name silos by it), or 0 when it is down.</summary>
+    private int SiloPort(int index) => _silos[index]?.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.Endpoint.Port ?? 0;
 
     private async Task KillSiloAsync(int index)
     {
@@ -261,6 +268,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         silo.Services.AddSingleton(Board);
         FaultyGrainStorage.Decorate(silo.Services, StorageNames.GrainState, Board);
         silo.AddOutgoingGrainCallFilter<DuplicatingCallFilter>();
+        silo.AddIncomingGrainCallFilter<HistoryCallFilter>();
     }
 
     private IHost BuildClient()

@@ -16,14 +16,25 @@ public sealed class DuplicatingCallFilter(FaultBoard board, IServiceProvider ser
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        await context.Invoke().ConfigureAwait(false);
 
+        // The arguments are read before the call: once it has completed, Orleans may already have reset its request for
+        // reuse, and a copy made from it then carried nulls (Hold(null), ApplyCredit(null, 0)), which every grain refuses,
+        // so most "duplicates" duplicated nothing.
         var method = context.InterfaceMethod;
-        if (method?.DeclaringType is not { Namespace: ContractsNamespace } contract || IsReadOnly(method))
+        var duplicable = method?.DeclaringType is { Namespace: ContractsNamespace } && !IsReadOnly(method);
+        var arguments = duplicable ? new object?[context.Request.GetArgumentCount()] : [];
+        for (var index = 0; index < arguments.Length; index++)
+        {
+            arguments[index] = context.Request.GetArgument(index);
+        }
+
+        await context.Invoke().ConfigureAwait(false);
+        if (!duplicable)
         {
             return;
         }
 
+        var contract = method!.DeclaringType!;
         var key = context.TargetId.Key.ToString()!;
         var faults = board.For(key);
         if (faults is null || !faults.Draw(faults.DuplicateRate))
@@ -31,17 +42,13 @@ public sealed class DuplicatingCallFilter(FaultBoard board, IServiceProvider ser
             return;
         }
 
-        var arguments = new object?[context.Request.GetArgumentCount()];
-        for (var index = 0; index < arguments.Length; index++)
-        {
-            arguments[index] = context.Request.GetArgument(index);
-        }
-
         var delay = faults.Next(0, Math.Max(1, faults.MaxReorderDelayMs));
         faults.Count(FaultKind.DuplicatedGrainCall);
+        faults.History.Add($"duplicate: {method.Name} to {key} sent again in {delay} ms");
         _ = Task.Run(async () =>
         {
             await Task.Delay(delay).ConfigureAwait(false);
+            faults.History.Add($"duplicate: {method.Name} to {key} sent again now");
             try
             {
                 var target = services.GetRequiredService<IGrainFactory>().GetGrain(contract, key);

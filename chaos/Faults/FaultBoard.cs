@@ -62,7 +62,20 @@ public sealed class FaultBoard
     }
 
     /// <summary>The faults of the scenario that owns the grain with <paramref name="grainKey"/>, when its window is open.</summary>
-    public ScenarioFaults? For(string grainKey)
+    public ScenarioFaults? For(string grainKey) => Owner(grainKey) is { Active: true } faults ? faults : null;
+
+    /// <summary>Adds <paramref name="what"/> to the history of every scenario registered now (a cluster fault hits them all).</summary>
+    public void RecordForAll(string what)
+    {
+        foreach (var faults in _byKey.Values.Distinct())
+        {
+            faults.History.Add(what);
+        }
+    }
+
+    /// <summary>The scenario that owns the grain with <paramref name="grainKey"/>, whether or not its window is open (until
+    /// it ends and unregisters).</summary>
+    public ScenarioFaults? Owner(string grainKey)
     {
         if (string.IsNullOrEmpty(grainKey) || _byKey.IsEmpty)
         {
@@ -83,7 +96,7 @@ public sealed class FaultBoard
             _byKey.TryGetValue(separator < 0 ? grainKey : grainKey[..separator], out faults);
         }
 
-        return faults is { Active: true } ? faults : null;
+        return faults;
     }
 }
 
@@ -121,6 +134,9 @@ public sealed class ScenarioFaults
         get => _active;
         set => _active = value;
     }
+
+    /// <summary>What happened to the scenario's grains, written out when it fails.</summary>
+    public ScenarioHistory History { get; } = new();
 
     /// <summary>How many faults of each kind hit this scenario.</summary>
     public IReadOnlyDictionary<FaultKind, int> Counts => _counts;

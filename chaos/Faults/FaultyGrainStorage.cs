@@ -34,6 +34,7 @@ public sealed class FaultyGrainStorage(IGrainStorage inner, FaultBoard board) : 
             if (faults.Draw(faults.Storage.Unavailable))
             {
                 faults.Count(FaultKind.StorageUnavailable);
+                faults.History.Add($"storage fault: 503 reading {stateName} of {grainId}");
                 throw new RequestFailedException(503, $"chaos: storage unavailable reading {stateName} of {grainId}");
             }
         }
@@ -54,12 +55,14 @@ public sealed class FaultyGrainStorage(IGrainStorage inner, FaultBoard board) : 
         if (faults.Draw(faults.Storage.Conflict))
         {
             faults.Count(FaultKind.StorageConflict);
+            faults.History.Add($"storage fault: ETag conflict writing {stateName} of {grainId} (not written)");
             throw new InconsistentStateException($"chaos: ETag conflict writing {stateName} of {grainId}");
         }
 
         if (faults.Draw(faults.Storage.Unavailable))
         {
             faults.Count(FaultKind.StorageUnavailable);
+            faults.History.Add($"storage fault: 503 writing {stateName} of {grainId} (not written)");
             throw new RequestFailedException(503, $"chaos: storage unavailable writing {stateName} of {grainId}");
         }
 
@@ -67,6 +70,7 @@ public sealed class FaultyGrainStorage(IGrainStorage inner, FaultBoard board) : 
         if (faults.Draw(faults.Storage.TimeoutAfterWrite))
         {
             faults.Count(FaultKind.StorageTimeoutAfterWrite);
+            faults.History.Add($"storage fault: timeout after the write of {stateName} of {grainId} landed");
             throw new TimeoutException($"chaos: the write of {stateName} of {grainId} landed but its answer was lost");
         }
     }

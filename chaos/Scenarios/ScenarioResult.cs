@@ -23,4 +23,7 @@ public sealed record ScenarioResult(
     TimeSpan Duration)
 {
     public bool Ok => Violations.Count == 0 && Unfinished is null;
+
+    /// <summary>Where the history of a failed scenario was written (<see cref="ScenarioHistory"/>); null when it passed.</summary>
+    public string? HistoryFile { get; init; }
 }

@@ -33,6 +33,7 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
         var clock = Stopwatch.StartNew();
         var faults = new ScenarioFaults(spec.Seed, spec.Faults.Storage, spec.Faults.DuplicateRate, spec.Faults.MaxReorderDelayMs);
         cluster.Board.Register(spec.Prefix, faults);
+        faults.History.Add($"scenario {spec.Index} of seed {spec.Seed}: {spec.Describe()}; fault window open");
         faults.Active = true;
         var calls = new ClientCalls(faults, spec.Faults.ClientRetryRate, ChaosSettings.DriveTimeout);
         var violations = new List<string>();
@@ -54,9 +55,15 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
         // Faults stop: the scheduled cluster faults finish (the silo is back, Azurite is up), the window closes.
         await Task.WhenAll(background).ConfigureAwait(false);
         faults.Active = false;
+        faults.History.Add("fault window closed" + (unfinished is null ? "" : $" ({unfinished})"));
         var stopped = Stopwatch.StartNew();
         var outcomes = await WaitForFinalAsync(drivers).ConfigureAwait(false);
         var timeToFinal = stopped.Elapsed;
+        foreach (var outcome in outcomes)
+        {
+            faults.History.Add($"outcome: {ScenarioHistory.Describe(outcome)}");
+        }
+
         if (outcomes.FirstOrDefault(o => !o.Final) is { } open)
         {
             unfinished ??= $"checkout {open.CheckoutId} is {open.Stage} {ChaosSettings.LivenessBound.TotalSeconds:0} s after the faults stopped";
@@ -73,9 +80,46 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
             violations.AddRange(await CheckInvariantsAsync(spec, drivers).ConfigureAwait(false));
         }
 
+        var result = new ScenarioResult(spec.Index, spec.Seed, spec.Kind.ToString(), spec.Describe(), outcomes, new Dictionary<FaultKind, int>(faults.Counts), violations, unfinished, timeToFinal, clock.Elapsed);
+        if (!result.Ok)
+        {
+            result = result with { HistoryFile = await WriteHistoryAsync(spec, faults.History, result).ConfigureAwait(false) };
+        }
+
         cluster.Board.Unregister(faults);
         parties?.Dispose();
-        return new ScenarioResult(spec.Index, spec.Seed, spec.Kind.ToString(), spec.Describe(), outcomes, new Dictionary<FaultKind, int>(faults.Counts), violations, unfinished, timeToFinal, clock.Elapsed);
+        return result;
+    }
+
+    /// <summary>Writes a failed scenario's history beside the run's kept Azurite data; null when it cannot be written
+    /// (the failure itself is reported either way).</summary>
+    private async Task<string?> WriteHistoryAsync(ScenarioSpec spec, ScenarioHistory history, ScenarioResult result)
+    {
+        foreach (var violation in result.Violations)
+        {
+            history.Add($"violation: {violation}");
+        }
+
+        if (result.Unfinished is { } unfinished)
+        {
+            history.Add($"unfinished: {unfinished}");
+        }
+
+        var path = Path.Combine(cluster.StorageLocation, $"scenario-{spec.Index:D6}.history.log");
+        try
+        {
+            Directory.CreateDirectory(cluster.StorageLocation);
+            await history.WriteAsync(path, $"scenario {spec.Index} of seed {spec.Seed}: {spec.Describe()}").ConfigureAwait(false);
+            return path;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private async Task DriveAsync(ScenarioSpec spec, ScenarioParties parties, ClientCalls calls, ScenarioFaults faults, LocalSigner forger, List<CheckoutDriver> drivers, List<Task> background, List<string> violations)
@@ -180,6 +224,7 @@ public sealed class ScenarioRunner(ChaosCluster cluster)
             }
 
             var delay = point == KillPoint.DuringSettlement ? kill.DelayMs : 0;
+            faults.History.Add($"driver: {point} of {driver.CheckoutId}: silo {kill.Silo} to be killed in {delay} ms for {kill.DowntimeMs} ms");
             lock (background)
             {
                 background.Add(KillAsync(kill, delay, faults));

@@ -250,6 +250,11 @@ internal static class ChaosCommand
                 yield return $"  unfinished: {failed.Unfinished}";
             }
 
+            if (failed.HistoryFile is not null)
+            {
+                yield return $"  history: {failed.HistoryFile}";
+            }
+
             foreach (var violation in failed.Violations)
             {
                 yield return $"  violation: {violation}";
@@ -286,6 +291,7 @@ internal static class ChaosCommand
                 ["replay"] = report.ReplayOf(failed),
                 ["unfinished"] = failed.Unfinished,
                 ["violations"] = new JsonArray([.. failed.Violations.Select(v => (JsonNode)JsonValue.Create(v))]),
+                ["history"] = failed.HistoryFile,
             });
         }
 

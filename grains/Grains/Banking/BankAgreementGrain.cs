@@ -160,7 +160,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         var findings = await BankAgreementChecks.VerifyAsync(Institution, AgreementId, request, now, Lookups).ConfigureAwait(true);
         if (!findings.IsOk)
         {
-            await VoteInvalidAsync(findings.Error, []).ConfigureAwait(true);
+            await VoteInvalidAsync(findings.Error, [], request).ConfigureAwait(true);
             return;
         }
 
@@ -170,7 +170,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         var kid = BankAgreementPlan.NeedsChange(found.Payers) ? await Signer().GetActiveNoteKeyId().ConfigureAwait(true) : null;
         if (BankAgreementPlan.NeedsChange(found.Payers) && kid is null)
         {
-            await VoteInvalidAsync(new ProtocolError(ProtocolErrorCode.UnknownKey, $"institution '{Institution}' has no active note key to mint change."), []).ConfigureAwait(true);
+            await VoteInvalidAsync(new ProtocolError(ProtocolErrorCode.UnknownKey, $"institution '{Institution}' has no active note key to mint change."), [], request).ConfigureAwait(true);
             return;
         }
 
@@ -184,7 +184,7 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
         if (holds.FirstOrDefault(h => !h.IsOk) is { } refused)
         {
             var held = serials.Where((_, i) => holds[i].IsOk).ToList();
-            await VoteInvalidAsync(refused.Refusal!.ToError(), held).ConfigureAwait(true);
+            await VoteInvalidAsync(refused.Refusal!.ToError(), held, request).ConfigureAwait(true);
             return;
         }
 
@@ -212,15 +212,17 @@ public sealed partial class BankAgreementGrain : Grain, IBankAgreementGrain, IRe
     }
 
     /// <summary>Releases whatever this agreement may hold (<paramref name="held"/>: the serials this turn held), then
-    /// persists and sends an INVALID result.</summary>
-    private async Task VoteInvalidAsync(ProtocolError error, IReadOnlyCollection<string> held)
+    /// persists and sends an INVALID result. The package's serials stay recorded, so that the abort that follows releases
+    /// each of them again: a note whose hold was refused (held by another agreement) is then marked released for this
+    /// agreement, and a late copy of that hold cannot take it once the other agreement lets it go (found by settle chaos).</summary>
+    private async Task VoteInvalidAsync(ProtocolError error, IReadOnlyCollection<string> held, VerifyRequest request)
     {
         await ReleaseAsync(State.Serials.Union(held, StringComparer.Ordinal).ToList()).ConfigureAwait(true);
         var result = await Signer().SignResult(new ResultDraft(AgreementId, Valid: false, error.WireCode, Now())).ConfigureAwait(true);
         State.Stage = BankPartProgress.VotedInvalid;
         State.ResultJson = result;
         State.InvalidReason = error.WireCode;
-        State.Serials = [];
+        State.Serials = State.Serials.Union(BankAgreementChecks.PackageSerials(Institution, request), StringComparer.Ordinal).ToList();
         await WriteAsync().ConfigureAwait(true);
         LogVoted(_logger, Institution, AgreementId, "invalid", error.WireCode, 0);
         await SendVoteAsync().ConfigureAwait(true);

@@ -43,8 +43,8 @@ public sealed class NoteGrainState
     [Id(7)]
     public DateTimeOffset ExpiresAt { get; set; }
 
-    /// <summary>Agreements that released the note (they were aborted or voted INVALID; whether they held it or found it
-    /// outstanding) and when, kept for <see cref="NoteGrain.DuplicateWindow"/> so that a late copy of such an agreement's hold is refused
+    /// <summary>Agreements that released the note (they were aborted or voted INVALID; whether they held it, found it
+    /// outstanding or found it held by another) and when, kept for <see cref="NoteGrain.DuplicateWindow"/> so that a late copy of such an agreement's hold is refused
     /// instead of holding the note for it again.</summary>
     [Id(8)]
     public Dictionary<string, DateTimeOffset> Released { get; set; } = [];
@@ -185,9 +185,12 @@ public sealed partial class NoteGrain(
 
         // Recorded also when the note is outstanding: a bank part persists nothing before its holds, so an abort releases
         // every serial of the package, and a hold of this agreement that arrives afterwards (a late copy, or a second
-        // activation of the bank part after a silo loss) must not take the note.
+        // activation of the bank part after a silo loss) must not take the note. And when another agreement holds it: a
+        // race's loser releases the note whose hold was refused, and once the winner lets it go (it aborted too) a late copy
+        // of the loser's hold must not take it (found by settle chaos). The write also keeps a stale activation, whose
+        // memory says held by another while the row says held by this agreement, from answering without a change.
         var heldByIt = State.State == NoteState.Held && string.Equals(State.AgreementId, agreementId, StringComparison.Ordinal);
-        if (heldByIt || (State.State == NoteState.Outstanding && !State.Released.ContainsKey(agreementId)))
+        if (heldByIt || (State.State != NoteState.Spent && !State.Released.ContainsKey(agreementId)))
         {
             var now = Now();
             foreach (var old in State.Released.Where(r => now - r.Value > DuplicateWindow).Select(r => r.Key).ToList())

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Service.Tests.Infrastructure;
@@ -17,45 +16,17 @@ namespace OrleansSettlement.Service.Tests.Banking;
 /// these tests see exactly what the bank grains send them.
 /// </summary>
 /// <remarks>Set SETTLE_TEST_LOGS=1 to see the silo's logs on the console.</remarks>
-public sealed class BankingFixture : IAsyncLifetime
+public sealed class BankingFixture() : SiloFixture("bank-test-")
 {
-    private AzuriteProcess? _azurite;
-    private IHost? _silo;
-
-    public string ClusterId { get; } = "bank-test-" + Guid.NewGuid().ToString("N")[..12];
-
     /// <summary>The cluster client of the silo host.</summary>
-    public IClusterClient Client => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IClusterClient>();
+    public IClusterClient Client => SiloServices.GetRequiredService<IClusterClient>();
 
-    /// <summary>The silo's grain storage serializer, to decode stored rows.</summary>
-    public IGrainStorageSerializer StorageSerializer => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services.GetRequiredService<IGrainStorageSerializer>();
-
-    public string StorageConnectionString => (_azurite ?? throw new InvalidOperationException("The fixture has not started.")).ConnectionString;
-
-    public async Task InitializeAsync()
-    {
-        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
-        _silo = TestSilo.Build(
-            StorageConnectionString,
-            ClusterId,
+    protected override IHost BuildSilo(string storageConnectionString, string clusterId) =>
+        TestSilo.Build(
+            storageConnectionString,
+            clusterId,
             new Dictionary<string, string?> { ["Banking:RetryPeriod"] = "00:00:00.250" },
             silo => silo.Services.PostConfigure<GrainTypeOptions>(options => options.Classes.RemoveWhere(IsRealPeer)));
-        await _silo.StartAsync().ConfigureAwait(false);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync().ConfigureAwait(false);
-            _silo.Dispose();
-        }
-
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
-        }
-    }
 
     /// <summary>A store, wallet or settlement grain that is not one of this assembly's fakes.</summary>
     private static bool IsRealPeer(Type grainClass) =>

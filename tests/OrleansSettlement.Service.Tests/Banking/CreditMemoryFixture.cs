@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans.Storage;
 using OrleansSettlement.Contracts;
 using OrleansSettlement.Grains.Banking;
 using OrleansSettlement.Grains.Checkout;
@@ -16,41 +15,27 @@ namespace OrleansSettlement.Service.Tests.Banking;
 /// check runs every half second, and a call filter that can lose the settlement grain's
 /// <see cref="IAccountGrain.CreditSettled"/> (<see cref="LoseCreditSettled"/>).
 /// </summary>
-public sealed class CreditMemoryFixture : IAsyncLifetime
+public sealed class CreditMemoryFixture() : SiloFixture("credit-")
 {
     public static readonly TimeSpan CreditCheckAfter = TimeSpan.FromSeconds(2);
-
-    private AzuriteProcess? _azurite;
-    private IHost? _silo;
-
-    public string ClusterId { get; } = "credit-" + Guid.NewGuid().ToString("N")[..12];
 
     public ShiftedClock Clock { get; } = new();
 
     public CreditSettledFilter LoseCreditSettled { get; } = new();
 
-    public IServiceProvider SiloServices => (_silo ?? throw new InvalidOperationException("The fixture has not started.")).Services;
-
-    public IGrainFactory Grains => SiloServices.GetRequiredService<IGrainFactory>();
-
-    public IGrainStorageSerializer StorageSerializer => SiloServices.GetRequiredService<IGrainStorageSerializer>();
-
     /// <summary>The account's stored row, read through the silo's grain storage provider (behind the activation's back).</summary>
     public async Task<AccountState> ReadAccountRowAsync(IAccountGrain account)
     {
         ArgumentNullException.ThrowIfNull(account);
-        var row = new GrainState<AccountState>();
-        await SiloServices.GetRequiredKeyedService<IGrainStorage>(StorageNames.GrainState).ReadStateAsync("account", account.GetGrainId(), row);
+        var row = await ReadRowAsync<AccountState>("account", account).ConfigureAwait(false);
         return row.State ?? throw new InvalidOperationException("The account has no stored row.");
     }
 
     /// <summary>How many bytes the silo's grain storage serializer writes for <paramref name="state"/>.</summary>
     public int StoredSize(AccountState state) => StorageSerializer.Serialize(state).ToArray().Length;
 
-    public async Task InitializeAsync()
-    {
-        _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
-        _silo = TestSilo.Build(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?>
+    protected override IHost BuildSilo(string storageConnectionString, string clusterId) =>
+        TestSilo.Build(storageConnectionString, clusterId, new Dictionary<string, string?>
         {
             [$"{CheckoutOptions.SectionName}:{nameof(CheckoutOptions.RetryPeriod)}"] = "00:00:00.5",
             [$"{BankingOptions.SectionName}:{nameof(BankingOptions.RetryPeriod)}"] = "00:00:00.5",
@@ -61,22 +46,6 @@ public sealed class CreditMemoryFixture : IAsyncLifetime
             silo.Services.AddSingleton(LoseCreditSettled);
             silo.AddIncomingGrainCallFilter<CreditSettledFilter>();
         });
-        await _silo.StartAsync().ConfigureAwait(false);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync().ConfigureAwait(false);
-            _silo.Dispose();
-        }
-
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
-        }
-    }
 }
 
 /// <summary>The system clock plus an offset that only grows: <see cref="Advance"/> makes time pass at once for whatever

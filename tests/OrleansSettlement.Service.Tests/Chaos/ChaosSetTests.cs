@@ -43,6 +43,13 @@ public sealed class ChaosSetTests(ITestOutputHelper output)
                 .Concat(report.Final.Violations.Select(v => $"final check: {v}"))
                 .ToList();
 
+            foreach (var history in report.Failed.Select(f => f.HistoryFile).OfType<string>())
+            {
+                // The run's folder is deleted below: the failed scenario's history goes to the test output instead.
+                output.WriteLine($"---- {history}");
+                output.WriteLine(File.ReadAllText(history));
+            }
+
             Assert.True(failures.Count == 0, string.Join('\n', failures));
             Assert.Equal(Scenarios, report.Scenarios.Count);
             Assert.Equal(0, report.WithoutFaults);
