@@ -53,37 +53,58 @@ public sealed class ServiceFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
+        try
+        {
+            _silo = TestSilo.Build(StorageConnectionString, ClusterId);
+            await _silo.StartAsync().ConfigureAwait(false);
 
-        _silo = TestSilo.Build(StorageConnectionString, ClusterId);
-        await _silo.StartAsync().ConfigureAwait(false);
-
-        _api = BuildApi(StorageConnectionString, ClusterId);
-        _api.MapGet(ThrowingPath, () => Results.Text(Throw()));
-        _api.MapGet(UnavailablePath, () => Results.Text(ThrowUnavailable()));
-        _api.MapGet(StorageUnavailablePath, () => Results.Text(ThrowStorageUnavailable()));
-        await _api.StartAsync().ConfigureAwait(false);
-        Api = new HttpClient { BaseAddress = AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilReadyAsync(Api).ConfigureAwait(false);
+            _api = BuildApi(StorageConnectionString, ClusterId);
+            _api.MapGet(ThrowingPath, () => Results.Text(Throw()));
+            _api.MapGet(UnavailablePath, () => Results.Text(ThrowUnavailable()));
+            _api.MapGet(StorageUnavailablePath, () => Results.Text(ThrowStorageUnavailable()));
+            await _api.StartAsync().ConfigureAwait(false);
+            Api = new HttpClient { BaseAddress = AddressOf(_api), Timeout = TimeSpan.FromSeconds(30) };
+            await WaitUntilReadyAsync(Api).ConfigureAwait(false);
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose initialization threw: stop what started here, Azurite above all.
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
         Api?.Dispose();
-        if (_api is not null)
+        try
         {
-            await _api.StopAsync().ConfigureAwait(false);
-            await _api.DisposeAsync().ConfigureAwait(false);
-        }
+            if (_api is not null)
+            {
+                await _api.StopAsync().ConfigureAwait(false);
+                await _api.DisposeAsync().ConfigureAwait(false);
+            }
 
-        if (_silo is not null)
-        {
-            await _silo.StopAsync().ConfigureAwait(false);
-            _silo.Dispose();
+            if (_silo is not null)
+            {
+                try
+                {
+                    await _silo.StopAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _silo.Dispose();
+                }
+            }
         }
-
-        if (_azurite is not null)
+        finally
         {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync().ConfigureAwait(false);
+            }
+
+            (_api, _silo, _azurite) = (null, null, null);
         }
     }
 
