@@ -60,15 +60,24 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
-        _silo = BuildSilo(_azurite.ConnectionString, ClusterId);
-        await _silo.StartAsync().ConfigureAwait(false);
+        try
+        {
+            _silo = BuildSilo(_azurite.ConnectionString, ClusterId);
+            await _silo.StartAsync().ConfigureAwait(false);
 
-        _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 });
-        await _api.StartAsync().ConfigureAwait(false);
-        BaseAddress = ServiceFixture.AddressOf(_api);
-        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        Client = new SettlementClient(Http);
-        await ServiceFixture.WaitUntilReadyAsync(Http).ConfigureAwait(false);
+            _api = ServiceFixture.BuildApi(_azurite.ConnectionString, ClusterId, new Dictionary<string, string?> { ["Api:AdminTokenSha256"] = AdminToken.Sha256 });
+            await _api.StartAsync().ConfigureAwait(false);
+            BaseAddress = ServiceFixture.AddressOf(_api);
+            Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            Client = new SettlementClient(Http);
+            await ServiceFixture.WaitUntilReadyAsync(Http).ConfigureAwait(false);
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose initialization threw: stop what started here, Azurite above all.
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
@@ -80,15 +89,20 @@ public sealed class ApiFixture : IAsyncLifetime
             await _api.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_silo is not null)
+        try
         {
-            await _silo.StopAsync().ConfigureAwait(false);
-            _silo.Dispose();
+            if (_silo is not null)
+            {
+                await _silo.StopAsync().ConfigureAwait(false);
+                _silo.Dispose();
+            }
         }
-
-        if (_azurite is not null)
+        finally
         {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -45,16 +45,25 @@ public sealed class FlowFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteProcess.StartInMemoryAsync(RepositoryRoot.Find()).ConfigureAwait(false);
-        _silo = StartSilo();
-        await _silo.StartAsync().ConfigureAwait(false);
-        _api = ServiceFixture.BuildApi(StorageConnectionString, ClusterId, new Dictionary<string, string?>
+        try
         {
-            ["Api:AdminTokenSha256"] = Protocol.Encoding.Sha256Id.Of(System.Text.Encoding.UTF8.GetBytes(AdminToken)),
-        });
-        await _api.StartAsync().ConfigureAwait(false);
-        ApiAddress = ServiceFixture.AddressOf(_api);
-        using var http = new HttpClient { BaseAddress = ApiAddress };
-        await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
+            _silo = StartSilo();
+            await _silo.StartAsync().ConfigureAwait(false);
+            _api = ServiceFixture.BuildApi(StorageConnectionString, ClusterId, new Dictionary<string, string?>
+            {
+                ["Api:AdminTokenSha256"] = Protocol.Encoding.Sha256Id.Of(System.Text.Encoding.UTF8.GetBytes(AdminToken)),
+            });
+            await _api.StartAsync().ConfigureAwait(false);
+            ApiAddress = ServiceFixture.AddressOf(_api);
+            using var http = new HttpClient { BaseAddress = ApiAddress };
+            await ServiceFixture.WaitUntilReadyAsync(http).ConfigureAwait(false);
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose initialization threw: stop what started here, Azurite above all.
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Checks every invariant of PROTOCOL-CHOICES.md from the stored rows (call at a quiet point).</summary>
@@ -125,15 +134,20 @@ public sealed class FlowFixture : IAsyncLifetime
             await _api.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_silo is not null)
+        try
         {
-            await _silo.StopAsync().ConfigureAwait(false);
-            _silo.Dispose();
+            if (_silo is not null)
+            {
+                await _silo.StopAsync().ConfigureAwait(false);
+                _silo.Dispose();
+            }
         }
-
-        if (_azurite is not null)
+        finally
         {
-            await _azurite.DisposeAsync().ConfigureAwait(false);
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
