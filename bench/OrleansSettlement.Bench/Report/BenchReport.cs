@@ -90,6 +90,10 @@ public sealed record TailReport(
 
     /// <summary>The longest GC pauses of the phase.</summary>
     public IReadOnlyList<string> Pauses { get; init; } = [];
+
+    /// <summary>The largest state written in the phase per grain type, in bytes as the silo's serializer encodes it, from
+    /// one write in <see cref="Hosting.CountingGrainStorage.SizeSampling"/>: a state that every write copies whole.</summary>
+    public IReadOnlyDictionary<string, long> LargestStateBytes { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>
