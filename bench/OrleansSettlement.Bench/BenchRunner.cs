@@ -229,7 +229,10 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             Per(Get(BenchCounters.GrainCalls)),
             new SortedDictionary<string, double>(calls, StringComparer.Ordinal),
             Breakdown(d, SitePrefix, Per),
-            Breakdown(d, CallPrefix, Per));
+            Breakdown(d, CallPrefix, Per))
+        {
+            StorageReadsByTable = Breakdown(d, BenchCounters.StorageReadPrefix, Per),
+        };
         var failures = outcome.Samples.Where(s => s.Failure is not null).GroupBy(s => s.Failure!)
             .Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList();
         return new PhaseReport(outcome.Plan.Name, outcome.Plan.Rate is { } rate ? Round(rate) : null, outcome.Plan.MaxInFlight,

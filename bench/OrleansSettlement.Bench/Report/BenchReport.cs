@@ -22,7 +22,12 @@ public sealed record CostReport(
     double GrainCallsPerCheckout,
     IReadOnlyDictionary<string, double> GrainCallsByInterface,
     IReadOnlyDictionary<string, double> WritesBySite,
-    IReadOnlyDictionary<string, double> GrainCallsByMethod);
+    IReadOnlyDictionary<string, double> GrainCallsByMethod)
+{
+    /// <summary>Azure Table read requests (point reads and queries) per checkout, by table, counted at the Azure SDK's
+    /// HTTP pipeline (Azurite mode only; empty with memory storage).</summary>
+    public IReadOnlyDictionary<string, double> StorageReadsByTable { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>One load phase: what was offered, what settled, the S2-to-S10 latencies and the costs.</summary>
 public sealed record PhaseReport(
