@@ -21,6 +21,7 @@ internal sealed partial class BenchRunner
         var notes = Math.Max(1, (int)(FullScaleNotes * settings.BoundedScale));
         var checkouts = Math.Max(1, (int)(FullScaleCheckouts * settings.BoundedScale));
         CountingGrainStorage.MeasureSizes = true;
+        CountingGrainStorage.SizeSampling = 1;
         try
         {
             progress($"bounded state: starting a silo on Azurite...");

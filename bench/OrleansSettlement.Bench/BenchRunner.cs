@@ -22,6 +22,9 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
     /// <summary>The raw-write probe writes states of this size (about a checkout write's order of magnitude).</summary>
     private const int RawWriteBytes = 1024;
 
+    /// <summary>With <c>--tail</c>, the size of one grain-state write in this many is measured.</summary>
+    private const int TailSizeSampling = 16;
+
     private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(600);
     private static readonly TimeSpan QuietPatience = TimeSpan.FromSeconds(30);
 
@@ -38,6 +41,12 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         (var verifications, _verificationCpuMicroseconds) = MachineLimits.Verifications(settings.LimitDuration);
         using var tail = settings.Tail ? new TailProbe() : null;
         _tail = tail;
+        if (tail is not null)
+        {
+            // The size of one write in 16 per grain type: enough to see a state that grows, at a sixteenth of the CPU.
+            CountingGrainStorage.MeasureSizes = true;
+            CountingGrainStorage.SizeSampling = TailSizeSampling;
+        }
 
         progress("Starting Azurite (in memory, free ports)...");
         await using var azurite = await StartAzuriteAsync(settings.RepositoryRoot).ConfigureAwait(false);
@@ -169,6 +178,7 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         await WaitQuietAsync(counters, silo.Tally, ct).ConfigureAwait(false);
         var before = Combined(counters, silo.Tally);
         _tail?.Clear();
+        silo.Tally.ClearSizes();
         var cpu = Environment.CpuUsage.TotalTime;
         progress($"{Name(mode)}: {plan.Name}: {(plan.Rate is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.#} checkouts/s offered") : $"up to {plan.MaxInFlight} in flight")} for {plan.Duration.TotalSeconds:0} s...");
         var outcome = await LoadPhase.RunAsync(plan, prepared, i => world.RunCheckoutAsync(i, silo.Outcomes, settings.OutcomeTimeout), ct).ConfigureAwait(false);
@@ -180,7 +190,10 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
         };
         if (_tail is not null)
         {
-            report = report with { Tail = _tail.Explain(outcome.Samples) };
+            var largest = new SortedDictionary<string, long>(silo.Tally.LargestStates(), StringComparer.Ordinal);
+            report = report with { Tail = _tail.Explain(outcome.Samples) with { LargestStateBytes = largest } };
+            progress($"{Name(mode)}: {plan.Name}: largest states (bytes): "
+                + string.Join(", ", largest.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
             progress($"{Name(mode)}: {plan.Name}: p50 {report.P50Ms} p95 {report.P95Ms} p99 {report.P99Ms} max {report.MaxMs} ms; slowest: "
                 + string.Join(" | ", report.Tail.Examples.Take(3)));
         }
@@ -216,7 +229,10 @@ internal sealed partial class BenchRunner(BenchSettings settings, Action<string>
             Per(Get(BenchCounters.GrainCalls)),
             new SortedDictionary<string, double>(calls, StringComparer.Ordinal),
             Breakdown(d, SitePrefix, Per),
-            Breakdown(d, CallPrefix, Per));
+            Breakdown(d, CallPrefix, Per))
+        {
+            StorageReadsByTable = Breakdown(d, BenchCounters.StorageReadPrefix, Per),
+        };
         var failures = outcome.Samples.Where(s => s.Failure is not null).GroupBy(s => s.Failure!)
             .Select(g => $"{g.Count()} × {g.Key}").Take(5).ToList();
         return new PhaseReport(outcome.Plan.Name, outcome.Plan.Rate is { } rate ? Round(rate) : null, outcome.Plan.MaxInFlight,

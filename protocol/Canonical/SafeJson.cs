@@ -28,6 +28,10 @@ public static class SafeJson
     /// <summary>Deepest nesting of arrays and objects accepted in signed content.</summary>
     public const int MaxDepth = 32;
 
+    /// <summary>The tree <see cref="ParseMessage"/> is reading on this thread, if any.</summary>
+    [ThreadStatic]
+    private static JsonObject? t_parsedRoot;
+
     /// <summary>null when the tree follows the rules above; otherwise the first rule it breaks, with its JSON path.</summary>
     public static ProtocolError? Check(JsonNode? node)
     {
@@ -50,16 +54,49 @@ public static class SafeJson
     /// </summary>
     public static Outcome<JsonObject> ParseObject(ReadOnlySpan<byte> utf8Json)
     {
-        var parsed = StrictJson.Parse(utf8Json, MaxDepth, requireObject: true);
+        var parsed = StrictJson.Parse(utf8Json, MaxDepth, requireObject: true, out var safeIntegersOnly);
         if (!parsed.TryGetValue(out var node, out var error))
         {
             return Outcome<JsonObject>.Fail(error);
         }
 
+        // The strict parse checked every rule but the numbers'; when those hold too, a second walk over the tree (which
+        // decodes every string again) finds nothing. When one does not, the walk names the refused number's path.
         var obj = (JsonObject)node!;
-        error = Check(obj);
+        error = safeIntegersOnly ? null : Check(obj);
         return error is null ? Outcome<JsonObject>.Ok(obj) : Outcome<JsonObject>.Fail(error);
     }
+
+    /// <summary>
+    /// <see cref="ParseObject(string)"/>, then <paramref name="read"/> on the object: a parse failure, or what
+    /// <paramref name="read"/> returns. The protocol's message readers called by <paramref name="read"/> (on this thread,
+    /// before it returns) do not check the rules above again on this tree or its parts: the strict parse checked them, and
+    /// a walk over the tree decodes every string again. Nothing else trusts the tree, and <see cref="Check"/> always checks.
+    /// </summary>
+    public static Outcome<T> ParseMessage<T>(string json, Func<JsonObject, Outcome<T>> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var parsed = ParseObject(json);
+        if (!parsed.TryGetValue(out var obj, out var error))
+        {
+            return Outcome<T>.Fail(error);
+        }
+
+        var outer = t_parsedRoot;
+        t_parsedRoot = obj;
+        try
+        {
+            return read(obj);
+        }
+        finally
+        {
+            t_parsedRoot = outer;
+        }
+    }
+
+    /// <summary><see cref="Check"/>, except for a tree that <see cref="ParseMessage"/> parsed and is reading now.</summary>
+    internal static ProtocolError? CheckUnlessJustParsed(JsonNode node) =>
+        t_parsedRoot is { } root && ReferenceEquals(node.Root, root) ? null : Check(node);
 
     /// <summary><see cref="ParseObject(ReadOnlySpan{byte})"/> for a string (its UTF-16 must be valid).</summary>
     public static Outcome<JsonObject> ParseObject(string json)

@@ -11,9 +11,16 @@ namespace OrleansSettlement.Protocol.Canonical;
 /// </summary>
 internal static class StrictJson
 {
-    public static Outcome<JsonNode?> Parse(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject)
+    public static Outcome<JsonNode?> Parse(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject) =>
+        Parse(utf8Json, maxDepth, requireObject, out _);
+
+    /// <summary><see cref="Parse(ReadOnlySpan{byte}, int, bool)"/>; <paramref name="safeIntegersOnly"/> tells whether every
+    /// number of the text is a plain integer within ±2^53 - 1 (<see cref="SafeJson.CheckNumberLexeme"/>), so that a parsed
+    /// tree needs no second walk for the <see cref="SafeJson"/> rules: the strings, member names, duplicates and depth are
+    /// checked here already.</summary>
+    public static Outcome<JsonNode?> Parse(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject, out bool safeIntegersOnly)
     {
-        var error = Validate(utf8Json, maxDepth, requireObject);
+        var error = Validate(utf8Json, maxDepth, requireObject, out safeIntegersOnly);
         if (error is not null)
         {
             return Outcome<JsonNode?>.Fail(error);
@@ -31,8 +38,12 @@ internal static class StrictJson
         }
     }
 
-    public static ProtocolError? Validate(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject)
+    public static ProtocolError? Validate(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject) =>
+        Validate(utf8Json, maxDepth, requireObject, out _);
+
+    private static ProtocolError? Validate(ReadOnlySpan<byte> utf8Json, int maxDepth, bool requireObject, out bool safeIntegersOnly)
     {
+        safeIntegersOnly = true;
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions
         {
             MaxDepth = maxDepth,
@@ -87,6 +98,9 @@ internal static class StrictJson
                             return valueError;
                         }
 
+                        break;
+                    case JsonTokenType.Number:
+                        safeIntegersOnly = safeIntegersOnly && IsSafeInteger(reader.ValueSpan);
                         break;
                 }
             }
@@ -157,6 +171,29 @@ internal static class StrictJson
 
         error = null;
         return text;
+    }
+
+    /// <summary>True when a number token (valid JSON number syntax, so no leading zeros) is <c>-?[0-9]+</c> within ±2^53 - 1.</summary>
+    private static bool IsSafeInteger(ReadOnlySpan<byte> lexeme)
+    {
+        var digits = lexeme.Length > 0 && lexeme[0] == (byte)'-' ? lexeme[1..] : lexeme;
+        if (digits.IsEmpty || digits.Length > 16)
+        {
+            return false;
+        }
+
+        long magnitude = 0;
+        foreach (var b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            magnitude = (magnitude * 10) + (b - '0');
+        }
+
+        return magnitude <= SafeJson.MaxSafeInteger;
     }
 
     private static string Describe(JsonTokenType type) => type switch

@@ -79,7 +79,7 @@ internal static class MessageReader
             return Outcome<Parsed<T>>.Fail(ProtocolErrorCode.InvalidField, $"{Describe(path)} must be a JSON object.");
         }
 
-        if (SafeJson.Check(obj) is { } unsafeJson)
+        if (SafeJson.CheckUnlessJustParsed(obj) is { } unsafeJson)
         {
             return Outcome<Parsed<T>>.Fail(unsafeJson.Code, $"{Describe(path)}: {unsafeJson.Detail}");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using OrleansSettlement.Protocol.Canonical;
+using OrleansSettlement.Protocol.Messages;
 
 namespace OrleansSettlement.Protocol.Tests;
 
@@ -34,6 +35,8 @@ public class SafeJsonTests
     [InlineData("{\"a\":1,\"a\":1}", ProtocolErrorCode.DuplicateMember)]
     [InlineData("{\"a\":{\"b\":{\"c\":1,\"c\":2}}}", ProtocolErrorCode.DuplicateMember)]
     [InlineData("{\"a\":\"\\ud800\"}", ProtocolErrorCode.MalformedJson)]
+    [InlineData("{\"\\udc00\":1}", ProtocolErrorCode.MalformedJson)]
+    [InlineData("{\"a\":[1,{\"b\":\"x\\udfff\"}]}", ProtocolErrorCode.MalformedJson)]
     [InlineData("[1]", ProtocolErrorCode.MalformedJson)]
     [InlineData("\"text\"", ProtocolErrorCode.MalformedJson)]
     [InlineData("null", ProtocolErrorCode.MalformedJson)]
@@ -113,5 +116,53 @@ public class SafeJsonTests
     public void CheckNumberLexeme_Lexemes_FollowTheIntegerRule(string lexeme, bool accepted)
     {
         Assert.Equal(accepted, SafeJson.CheckNumberLexeme(lexeme) is null);
+    }
+
+    private const string ResultText =
+        "{\"agreementId\":\"ndh_ZXJQBDAMgrJJHW_I6RhPXs2JYp0HeeW5QqjYLYY\",\"decidedAt\":\"2026-11-26T10:02:00Z\",\"institution\":\"bank-a\"," +
+        "\"kid\":\"5WPY5YBJPbEpaTXpbFZ8cAsCym13evYx8PZR3P0kFKw\",\"purpose\":\"osettle.verification-result.v1\",\"verdict\":\"valid\",\"sig\":\"AAAA\"}";
+
+    [Fact]
+    public void ParseMessage_ReadsWhatParseObjectThenParseRead()
+    {
+        var once = SafeJson.ParseMessage(ResultText, obj => VerificationResult.Parse(obj));
+        var twice = VerificationResult.Parse(SafeJson.ParseObject(ResultText).Value);
+
+        Assert.True(once.IsOk);
+        Assert.Equal(twice.Value.Id, once.Value.Id);
+        Assert.Equal(twice.Value.Value.Institution, once.Value.Value.Institution);
+    }
+
+    [Fact]
+    public void ParseMessage_RefusedText_IsTheParseErrorAndNothingIsRead()
+    {
+        var read = false;
+        var result = SafeJson.ParseMessage("{\"a\":1.5}", obj =>
+        {
+            read = true;
+            return VerificationResult.Parse(obj);
+        });
+
+        Assert.Equal(ProtocolErrorCode.NumberNotInteger, result.Error?.Code);
+        Assert.False(read);
+    }
+
+    [Fact]
+    public void ParseMessage_TrustsOnlyTheTreeItParsed_WhileItReadsIt()
+    {
+        // Another tree read inside the same call is checked as always.
+        var other = (JsonObject)JsonNode.Parse(ResultText.Replace("\"verdict\"", "\"x\":1.5,\"verdict\"", StringComparison.Ordinal))!;
+        var inside = SafeJson.ParseMessage(ResultText, _ => VerificationResult.Parse(other));
+        Assert.Equal(ProtocolErrorCode.NumberNotInteger, inside.Error?.Code);
+
+        // The parsed tree itself, changed after the call, is checked again.
+        JsonObject? kept = null;
+        SafeJson.ParseMessage(ResultText, obj =>
+        {
+            kept = obj;
+            return VerificationResult.Parse(obj);
+        });
+        kept!["x"] = 1.5;
+        Assert.Equal(ProtocolErrorCode.NumberNotInteger, VerificationResult.Parse(kept).Error?.Code);
     }
 }

@@ -21,6 +21,7 @@ internal sealed class BenchCounters : IDisposable
     public const string StorageGrainStateWrites = "storage.writes.grainState";
     public const string StorageReminderWrites = "storage.writes.reminders";
     public const string StorageMembershipWrites = "storage.writes.membership";
+    public const string StorageReadPrefix = "storage.reads.";
     public const string Verifications = "verifications";
     public const string Signs = "signs";
     public const string AppVerifications = "app.verifications";
@@ -39,6 +40,7 @@ internal sealed class BenchCounters : IDisposable
     private readonly ActivityListener _activities;
     private readonly ConcurrentDictionary<string, StrongBox<long>> _totals = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _callKeys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _readKeys = new(StringComparer.Ordinal);
 
     public BenchCounters()
     {
@@ -116,6 +118,9 @@ internal sealed class BenchCounters : IDisposable
                     StorageNames.MembershipTable => StorageMembershipWrites,
                     _ => StorageWrites + "." + table,
                 }, value);
+                break;
+            case "osettle.storage.reads":
+                Add(_readKeys.GetOrAdd(Tag(tags, "table"), static name => StorageReadPrefix + name), value);
                 break;
             default:
                 break;

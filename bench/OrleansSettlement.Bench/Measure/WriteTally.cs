@@ -33,4 +33,7 @@ internal sealed class WriteTally
     public Dictionary<string, long> Writes() => new(_writes, StringComparer.Ordinal);
 
     public Dictionary<string, long> LargestStates() => new(_largest, StringComparer.Ordinal);
+
+    /// <summary>Forgets the largest states recorded (before a phase).</summary>
+    public void ClearSizes() => _largest.Clear();
 }

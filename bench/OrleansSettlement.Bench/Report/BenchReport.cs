@@ -22,7 +22,12 @@ public sealed record CostReport(
     double GrainCallsPerCheckout,
     IReadOnlyDictionary<string, double> GrainCallsByInterface,
     IReadOnlyDictionary<string, double> WritesBySite,
-    IReadOnlyDictionary<string, double> GrainCallsByMethod);
+    IReadOnlyDictionary<string, double> GrainCallsByMethod)
+{
+    /// <summary>Azure Table read requests (point reads and queries) per checkout, by table, counted at the Azure SDK's
+    /// HTTP pipeline (Azurite mode only; empty with memory storage).</summary>
+    public IReadOnlyDictionary<string, double> StorageReadsByTable { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>One load phase: what was offered, what settled, the S2-to-S10 latencies and the costs.</summary>
 public sealed record PhaseReport(
@@ -90,6 +95,10 @@ public sealed record TailReport(
 
     /// <summary>The longest GC pauses of the phase.</summary>
     public IReadOnlyList<string> Pauses { get; init; } = [];
+
+    /// <summary>The largest state written in the phase per grain type, in bytes as the silo's serializer encodes it, from
+    /// one write in <see cref="Hosting.CountingGrainStorage.SizeSampling"/>: a state that every write copies whole.</summary>
+    public IReadOnlyDictionary<string, long> LargestStateBytes { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>

@@ -12,9 +12,9 @@ namespace OrleansSettlement.Grains.Banking;
 /// account learns that its settlement completed: the settlement grain says so by <see cref="CreditSettled"/> once every
 /// bank has acknowledged (so no bank part runs S10, and with it <see cref="ApplyCredit"/>, for it again), or, when that
 /// one-way word is lost, the account asks the settlement grain after <see cref="BankingOptions.CreditCheckAfter"/>. From
-/// then on the credit is kept only by an 8-byte keyed hash for <see cref="BankingOptions.CreditGrace"/>, which outlives
-/// any late copy of the call, and then dropped. Nothing here writes by itself: the state sheds what it may at the
-/// account's next write, so a credit stays one write.
+/// then on the credit is kept only by an 8-byte keyed hash and its amount, 16 bytes in a <see cref="SettledCreditBucket"/>
+/// (ADR 0021), for <see cref="BankingOptions.CreditGrace"/>, which outlives any late copy of the call, and then dropped.
+/// Nothing here writes by itself: the state sheds what it may at the account's next write, so a credit stays one write.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -27,6 +27,10 @@ public sealed partial class AccountGrain
 
     private IGrainTimer? _creditCheck;
 
+    /// <summary>The settled credits' amounts by key, for the state object it was built from (a reload replaces the state).</summary>
+    private Dictionary<long, long>? _settledIndex;
+    private AccountState? _settledIndexOf;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (State.Credits.Count > 0)
@@ -35,6 +39,14 @@ public sealed partial class AccountGrain
             foreach (var credit in State.Credits.Where(c => c.Key == 0 && c.InFlight))
             {
                 credit.Key = CreditKey(EnsureCreditSalt(), credit.AgreementId!);
+            }
+
+            // Rows of before ADR 0021 keep completed credits as records: they join the buckets (written at the next write).
+            var settled = State.Credits.Where(c => !c.InFlight).OrderBy(c => c.At).Select(c => (c.Key, c.AmountMinor, c.At)).ToList();
+            if (settled.Count > 0)
+            {
+                State.Credits.RemoveAll(c => !c.InFlight);
+                SettledCreditBucket.Add(State.SettledCredits, settled);
             }
 
             StartCreditCheck();
@@ -107,18 +119,46 @@ public sealed partial class AccountGrain
         return key == 0 ? 1 : key;
     }
 
-    /// <summary>The remembered credit of <paramref name="agreementId"/>, if any. A credit still in flight is matched by its
-    /// full id; one whose settlement completed by its key alone (see ADR 0020 for the chance of a collision).</summary>
+    /// <summary>The remembered credit of <paramref name="agreementId"/> in a stored row, if any. A credit still in flight is
+    /// matched by its full id; one whose settlement completed by its key alone (see ADR 0020 for the chance of a
+    /// collision), and is then returned without its id.</summary>
     public static RememberedCredit? FindCredit(AccountState state, string agreementId)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return state.CreditSalt == 0 ? null : Find(state.Credits, CreditKey(state.CreditSalt, agreementId), agreementId);
+        if (state.CreditSalt == 0)
+        {
+            return null;
+        }
+
+        var key = CreditKey(state.CreditSalt, agreementId);
+        return Find(state.Credits, key, agreementId)
+            ?? (SettledCreditBucket.Find(state.SettledCredits, key) is { } amount ? new RememberedCredit { Key = key, AmountMinor = amount } : null);
     }
 
-    private RememberedCredit? FindCredit(long key, string agreementId) => Find(State.Credits, key, agreementId);
+    private RememberedCredit? FindCredit(long key, string agreementId) =>
+        Find(State.Credits, key, agreementId)
+        ?? (SettledIndex().TryGetValue(key, out var amount) ? new RememberedCredit { Key = key, AmountMinor = amount } : null);
 
     private static RememberedCredit? Find(List<RememberedCredit> credits, long key, string agreementId) =>
         credits.Find(c => c.Key == key && (!c.InFlight || string.Equals(c.AgreementId, agreementId, StringComparison.Ordinal)));
+
+    private Dictionary<long, long> SettledIndex()
+    {
+        if (_settledIndex is null || !ReferenceEquals(_settledIndexOf, State))
+        {
+            _settledIndex = [];
+            _settledIndexOf = State;
+            foreach (var bucket in State.SettledCredits)
+            {
+                for (var i = 0; i < bucket.Count; i++)
+                {
+                    _settledIndex.TryAdd(bucket.KeyAt(i), bucket.AmountAt(i));
+                }
+            }
+        }
+
+        return _settledIndex;
+    }
 
     private long EnsureCreditSalt()
     {
@@ -138,26 +178,42 @@ public sealed partial class AccountGrain
         }
     }
 
-    /// <summary>Before a write: credits whose settlement completed keep only their key (from when the account learned it),
-    /// and those whose grace has passed are dropped.</summary>
+    /// <summary>Before a write: credits whose settlement completed move to the buckets, by key and amount (from when the
+    /// account learned it), and the buckets whose grace has passed are dropped.</summary>
     private void CompactCredits(DateTimeOffset now)
     {
         if (_settledCredits.Count > 0)
         {
-            foreach (var credit in State.Credits.Where(c => c.InFlight))
+            var moved = new HashSet<RememberedCredit>();
+            var settled = new List<(long Key, long AmountMinor, DateTimeOffset SettledAt)>();
+            foreach (var credit in State.Credits)
             {
-                if (_settledCredits.Remove(credit.AgreementId!, out var settledAt))
+                if (credit.AgreementId is { } agreementId && _settledCredits.Remove(agreementId, out var settledAt))
                 {
-                    credit.AgreementId = null;
-                    credit.At = Timestamps.Truncate(settledAt);
+                    moved.Add(credit);
+                    settled.Add((credit.Key, credit.AmountMinor, settledAt));
                 }
             }
 
             _settledCredits.Clear();
+            if (settled.Count > 0)
+            {
+                var index = SettledIndex();
+                State.Credits.RemoveAll(moved.Contains);
+                settled.Sort((a, b) => a.SettledAt.CompareTo(b.SettledAt));
+                SettledCreditBucket.Add(State.SettledCredits, settled);
+                foreach (var credit in settled)
+                {
+                    index.TryAdd(credit.Key, credit.AmountMinor);
+                }
+            }
         }
 
         var grace = BankingServices.Options(ServiceProvider).CreditGrace;
-        State.Credits.RemoveAll(c => !c.InFlight && now - c.At >= grace);
+        if (SettledCreditBucket.DropExpired(State.SettledCredits, now, grace).Count > 0)
+        {
+            _settledIndex = null;
+        }
     }
 
     private void StartCreditCheck()

@@ -70,7 +70,8 @@ public sealed class AccountOperation
 /// <summary>
 /// A settlement credit the account remembers (ADR 0020), so that a retried or late copy of the credit call is recognized
 /// and credits nothing. While its settlement is not known to be complete it keeps the full agreement id (to ask the
-/// settlement grain, and to compare exactly); once it is, only its <see cref="Key"/> until the grace has passed.
+/// settlement grain, and to compare exactly); once it is, only its <see cref="Key"/> and amount, in a
+/// <see cref="SettledCreditBucket"/> (ADR 0021), until the grace has passed.
 /// </summary>
 [GenerateSerializer, Alias("osettle.banking.RememberedCredit")]
 public sealed class RememberedCredit
@@ -133,8 +134,9 @@ public sealed class AccountState
     [Id(8)]
     public List<AccountOperation> Operations { get; set; } = [];
 
-    /// <summary>Credits whose settlement is not complete, and those completed within the grace (ADR 0020), oldest first:
-    /// bounded by the credits in flight, not by the credit rate.</summary>
+    /// <summary>Credits whose settlement is not known to be complete (ADR 0020), oldest first: bounded by the credits in
+    /// flight, not by the credit rate. Rows written before ADR 0021 also hold completed credits here, by key only; they move
+    /// to <see cref="SettledCredits"/> when the account activates.</summary>
     [Id(9)]
     public List<RememberedCredit> Credits { get; set; } = [];
 
@@ -142,4 +144,12 @@ public sealed class AccountState
     /// agreement id whose key collides with another's (0 until the first credit).</summary>
     [Id(10)]
     public long CreditSalt { get; set; }
+
+    /// <summary>Credits whose settlement completed, by key and amount, until the grace has passed (ADR 0020), in buckets of
+    /// 16 bytes per credit (ADR 0021).</summary>
+    [Id(11)]
+    public List<SettledCreditBucket> SettledCredits { get; set; } = [];
+
+    /// <summary>How many credits <see cref="SettledCredits"/> holds.</summary>
+    public int SettledCreditCount => SettledCredits.Sum(b => b.Count);
 }

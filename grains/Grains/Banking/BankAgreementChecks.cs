@@ -45,13 +45,7 @@ internal static class BankAgreementChecks
         var serials = new List<string>();
         foreach (var json in (package.Payers ?? []).SelectMany(p => p.NoteJsons ?? []))
         {
-            var parsed = SafeJson.ParseObject(json ?? "");
-            if (!parsed.IsOk)
-            {
-                continue;
-            }
-
-            var note = Note.Parse(parsed.Value);
+            var note = SafeJson.ParseMessage(json ?? "", obj => Note.Parse(obj));
             if (note.IsOk && string.Equals(note.Value.Value.Issuer, institution, StringComparison.Ordinal))
             {
                 serials.Add(note.Value.Value.Serial);
@@ -66,13 +60,7 @@ internal static class BankAgreementChecks
         string institution, string agreementId, VerifyRequest request, DateTimeOffset now, IBankPartLookups lookups)
     {
         // The agreement: the deal every payer signed an acceptance of, named by its hash.
-        var agreementJson = SafeJson.ParseObject(request.AgreementJson ?? "");
-        if (!agreementJson.IsOk)
-        {
-            return agreementJson.Error;
-        }
-
-        var parsed = Agreement.Parse(agreementJson.Value);
+        var parsed = SafeJson.ParseMessage(request.AgreementJson ?? "", obj => Agreement.Parse(obj));
         if (!parsed.IsOk)
         {
             return parsed.Error;
@@ -167,13 +155,7 @@ internal static class BankAgreementChecks
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var text in decision.ResultJsons ?? [])
         {
-            var json = SafeJson.ParseObject(text ?? "");
-            if (!json.IsOk)
-            {
-                return json.Error;
-            }
-
-            var parsed = VerificationResult.Parse(json.Value);
+            var parsed = SafeJson.ParseMessage(text ?? "", obj => VerificationResult.Parse(obj));
             if (!parsed.IsOk)
             {
                 return parsed.Error;
@@ -326,13 +308,7 @@ internal static class BankAgreementChecks
         var notes = new List<Note>(noteJsons.Count);
         for (var i = 0; i < noteJsons.Count; i++)
         {
-            var json = SafeJson.ParseObject(noteJsons[i] ?? "");
-            if (!json.IsOk)
-            {
-                return Outcome<BankPayerPart>.Fail(json.Error);
-            }
-
-            var note = Note.Parse(json.Value, $"notes[{i}]");
+            var note = SafeJson.ParseMessage(noteJsons[i] ?? "", obj => Note.Parse(obj, $"notes[{i}]"));
             if (!note.IsOk)
             {
                 return Outcome<BankPayerPart>.Fail(note.Error);
@@ -357,13 +333,7 @@ internal static class BankAgreementChecks
             notes.Add(value);
         }
 
-        var requestJson = SafeJson.ParseObject(package.RequestJson ?? "");
-        if (!requestJson.IsOk)
-        {
-            return Outcome<BankPayerPart>.Fail(requestJson.Error);
-        }
-
-        var request = RequestInfo.Parse(requestJson.Value);
+        var request = SafeJson.ParseMessage(package.RequestJson ?? "", obj => RequestInfo.Parse(obj));
         if (!request.IsOk)
         {
             return Outcome<BankPayerPart>.Fail(request.Error);
@@ -379,13 +349,7 @@ internal static class BankAgreementChecks
             return Outcome<BankPayerPart>.Fail(badRequest);
         }
 
-        var challengeJson = SafeJson.ParseObject(package.ChallengeJson ?? "");
-        if (!challengeJson.IsOk)
-        {
-            return Outcome<BankPayerPart>.Fail(challengeJson.Error);
-        }
-
-        var challenge = Challenge.Parse(challengeJson.Value);
+        var challenge = SafeJson.ParseMessage(package.ChallengeJson ?? "", obj => Challenge.Parse(obj));
         if (!challenge.IsOk)
         {
             return Outcome<BankPayerPart>.Fail(challenge.Error);
@@ -396,13 +360,7 @@ internal static class BankAgreementChecks
             return Outcome<BankPayerPart>.Fail(ProtocolErrorCode.ChallengeMismatch, $"the challenge for wallet {package.Wallet} is not for this agreement and store.");
         }
 
-        var responseJson = SafeJson.ParseObject(package.ResponseJson ?? "");
-        if (!responseJson.IsOk)
-        {
-            return Outcome<BankPayerPart>.Fail(responseJson.Error);
-        }
-
-        var response = Response.Parse(responseJson.Value);
+        var response = SafeJson.ParseMessage(package.ResponseJson ?? "", obj => Response.Parse(obj));
         if (!response.IsOk)
         {
             return Outcome<BankPayerPart>.Fail(response.Error);

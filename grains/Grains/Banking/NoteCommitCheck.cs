@@ -19,13 +19,7 @@ internal static class NoteCommitCheck
     public static async Task<ProtocolError?> VerifyAsync(string issuer, string agreementId, DecidedAgreement decided, IBankPartLookups lookups)
     {
         ArgumentNullException.ThrowIfNull(decided);
-        var json = SafeJson.ParseObject(decided.AgreementJson ?? "");
-        if (!json.IsOk)
-        {
-            return json.Error;
-        }
-
-        var agreement = Agreement.Parse(json.Value);
+        var agreement = SafeJson.ParseMessage(decided.AgreementJson ?? "", obj => Agreement.Parse(obj));
         if (!agreement.IsOk)
         {
             return agreement.Error;

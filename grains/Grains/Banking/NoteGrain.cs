@@ -89,13 +89,7 @@ public sealed partial class NoteGrain(
     public async Task<Reply<NoteView>> Issue(string noteJson)
     {
         ArgumentNullException.ThrowIfNull(noteJson);
-        var parsedJson = SafeJson.ParseObject(noteJson);
-        if (!parsedJson.IsOk)
-        {
-            return Reply<NoteView>.Fail(parsedJson.Error);
-        }
-
-        var note = Note.Parse(parsedJson.Value);
+        var note = SafeJson.ParseMessage(noteJson, obj => Note.Parse(obj));
         if (!note.IsOk)
         {
             return Reply<NoteView>.Fail(note.Error);

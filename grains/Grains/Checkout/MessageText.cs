@@ -27,9 +27,9 @@ internal static class MessageText
             return Outcome<T>.Fail(ProtocolErrorCode.PayloadTooLarge, $"{path} is {text.Length} characters long; at most {MaxLength} are accepted.");
         }
 
-        var parsed = SafeJson.ParseObject(text);
-        return parsed.TryGetValue(out var obj, out var error)
-            ? read(obj, path)
+        var parsed = SafeJson.ParseMessage(text, obj => Outcome<Outcome<T>>.Ok(read(obj, path)));
+        return parsed.TryGetValue(out var outcome, out var error)
+            ? outcome
             : Outcome<T>.Fail(error.Code, $"{path}: {error.Detail}");
     }
 }

@@ -75,6 +75,9 @@ public sealed partial class SettlementGrain(
     private IGrainTimer? _timer;
     private bool _reminderRegistered;
 
+    /// <summary>The reminder as this activation registered it (its tag), so that removing it needs no read first.</summary>
+    private IGrainReminder? _reminder;
+
     private string AgreementId => this.GetPrimaryKeyString();
 
     private InstitutionDirectory Institutions => _institutions ??= new InstitutionDirectory(GrainFactory, _time);
@@ -449,14 +452,31 @@ public sealed partial class SettlementGrain(
     {
         if (!_reminderRegistered)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+            _reminder = await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
             _reminderRegistered = true;
         }
     }
 
+    /// <summary>Removes the reminder: by the handle this activation registered it with when it has one (no read of the
+    /// reminder table first), else, or when that handle's tag is stale, by the one the table holds.</summary>
     private async Task UnregisterReminder()
     {
         _reminderRegistered = false;
+        var registered = _reminder;
+        _reminder = null;
+        if (registered is not null)
+        {
+            try
+            {
+                await this.UnregisterReminder(registered);
+                return;
+            }
+            catch (ReminderException)
+            {
+                // Changed since this activation registered it: remove the one the table holds.
+            }
+        }
+
         var reminder = await this.GetReminder(ReminderName);
         if (reminder is not null)
         {

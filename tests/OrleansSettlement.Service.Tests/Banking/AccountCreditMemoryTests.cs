@@ -120,19 +120,21 @@ public sealed class AccountCreditMemoryTests(CreditMemoryFixture fixture, ITestO
             await account.CreditSettled(agreementId);
         }
 
-        // Within the grace every credit is kept, by its 8-byte key only.
+        // Within the grace every credit is kept, by its 8-byte key and its amount only (ADR 0021).
         await DepositAsync(account);
         var inGrace = await fixture.ReadAccountRowAsync(account);
-        Assert.Equal(credits, inGrace.Credits.Count(c => !c.InFlight));
+        Assert.Equal(credits, inGrace.SettledCreditCount);
+        Assert.Empty(inGrace.Credits);
         var perCredit = (fixture.StoredSize(inGrace) - before) / (double)credits;
         output.WriteLine($"{credits} credits within the grace: {fixture.StoredSize(inGrace)} bytes of state ({perCredit:F1} per credit; {before} before)");
-        Assert.True(perCredit < 40, $"a remembered credit takes {perCredit:F1} bytes of state");
+        Assert.True(perCredit < 20, $"a remembered credit takes {perCredit:F1} bytes of state");
 
         // After it, none: the state is what it was before the credits, plus one deposit.
         fixture.Clock.Advance(new BankingOptions().CreditGrace + TimeSpan.FromSeconds(1));
         await DepositAsync(account);
         var after = await fixture.ReadAccountRowAsync(account);
         Assert.Empty(after.Credits);
+        Assert.Empty(after.SettledCredits);
         Assert.Equal(credits * 100 + 2, after.BalanceMinor);
         output.WriteLine($"after the grace: {fixture.StoredSize(after)} bytes of state");
         Assert.True(fixture.StoredSize(after) < 2_048, $"the account's state is {fixture.StoredSize(after)} bytes");
