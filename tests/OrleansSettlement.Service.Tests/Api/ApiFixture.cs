@@ -83,27 +83,7 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http?.Dispose();
-        if (_api is not null)
-        {
-            await _api.StopAsync().ConfigureAwait(false);
-            await _api.DisposeAsync().ConfigureAwait(false);
-        }
-
-        try
-        {
-            if (_silo is not null)
-            {
-                await _silo.StopAsync().ConfigureAwait(false);
-                _silo.Dispose();
-            }
-        }
-        finally
-        {
-            if (_azurite is not null)
-            {
-                await _azurite.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        await ServiceFixture.StopAsync(_api, _silo, _azurite).ConfigureAwait(false);
     }
 
     private static IHost BuildSilo(string storage, string clusterId) =>

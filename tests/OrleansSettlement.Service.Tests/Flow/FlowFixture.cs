@@ -128,27 +128,7 @@ public sealed class FlowFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_api is not null)
-        {
-            await _api.StopAsync().ConfigureAwait(false);
-            await _api.DisposeAsync().ConfigureAwait(false);
-        }
-
-        try
-        {
-            if (_silo is not null)
-            {
-                await _silo.StopAsync().ConfigureAwait(false);
-                _silo.Dispose();
-            }
-        }
-        finally
-        {
-            if (_azurite is not null)
-            {
-                await _azurite.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        await ServiceFixture.StopAsync(_api, _silo, _azurite).ConfigureAwait(false);
     }
 
     private IHost StartSilo()

@@ -77,34 +77,40 @@ public sealed class ServiceFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api?.Dispose();
+        await StopAsync(_api, _silo, _azurite).ConfigureAwait(false);
+        (_api, _silo, _azurite) = (null, null, null);
+    }
+
+    /// <summary>Stops what a fixture started, in order (the API, the silo, then Azurite), any of them null; Azurite is
+    /// stopped even when stopping the others throws, so no emulator outlives a failed test run.</summary>
+    public static async Task StopAsync(WebApplication? api, IHost? silo, AzuriteProcess? azurite)
+    {
         try
         {
-            if (_api is not null)
+            if (api is not null)
             {
-                await _api.StopAsync().ConfigureAwait(false);
-                await _api.DisposeAsync().ConfigureAwait(false);
+                await api.StopAsync().ConfigureAwait(false);
+                await api.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (_silo is not null)
+            if (silo is not null)
             {
                 try
                 {
-                    await _silo.StopAsync().ConfigureAwait(false);
+                    await silo.StopAsync().ConfigureAwait(false);
                 }
                 finally
                 {
-                    _silo.Dispose();
+                    silo.Dispose();
                 }
             }
         }
         finally
         {
-            if (_azurite is not null)
+            if (azurite is not null)
             {
-                await _azurite.DisposeAsync().ConfigureAwait(false);
+                await azurite.DisposeAsync().ConfigureAwait(false);
             }
-
-            (_api, _silo, _azurite) = (null, null, null);
         }
     }
 
