@@ -76,31 +76,9 @@ public abstract class SiloFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        var silo = _silo;
-        var azurite = _azurite;
-        _silo = null;
-        _azurite = null;
-        try
-        {
-            if (silo is not null)
-            {
-                try
-                {
-                    await silo.StopAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    silo.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            if (azurite is not null)
-            {
-                await azurite.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        var (silo, azurite) = (_silo, _azurite);
+        (_silo, _azurite) = (null, null);
+        await ServiceFixture.StopAsync(null, silo, azurite).ConfigureAwait(false);
     }
 
     /// <summary>Builds (does not start) the silo on the fixture's Azurite, normally with <see cref="TestSilo.Build"/>.</summary>
