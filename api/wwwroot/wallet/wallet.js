@@ -254,4 +254,7 @@ function readJoinFragment() {
 
 window.addEventListener("hashchange", readJoinFragment);
 readJoinFragment();
+// The buttons stay disabled until the wallet's key is ready and their handlers are attached: a click while the key is
+// still being made or read from IndexedDB would otherwise do nothing.
+for (const id of ["open-account", "withdraw", "join"]) el(id).disabled = false;
 await refreshProfile();
